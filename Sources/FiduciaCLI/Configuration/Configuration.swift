@@ -1,0 +1,129 @@
+import FiduciaPersistence
+import FiduciaServices
+import FiduciaWeb
+import Foundation
+import Logging
+
+/// Everything a Fiducia process needs to start, read once at start-up from (highest first):
+/// command-line flags, environment variables, a configuration file, and built-in defaults.
+struct Configuration: Sendable {
+    var database = DatabaseLocation.defaultSQLite
+    var web = WebConfiguration()
+    var settings = ServiceSettings()
+    var logLevel = Logger.Level.info
+    var logFormat = LogFormat.text
+
+    /// One setting: its environment variable (also its key in a configuration file), what it
+    /// means, and how to apply a value.
+    struct Key: Sendable {
+        let name: String
+        let defaultValue: String
+        let meaning: String
+        let apply: @Sendable (inout Configuration, String) throws -> Void
+    }
+
+    /// Every setting. The README's configuration table is this list (`fiducia config --markdown`).
+    static let keys: [Key] = [
+        Key(name: "FIDUCIA_DATABASE_URL", defaultValue: "fiducia-data/fiducia.sqlite",
+            meaning: "A SQLite file path (or sqlite:PATH), or postgres://user:password@host:port/database?sslmode=disable") {
+            $0.database = try DatabaseLocation(parsing: $1)
+        },
+        Key(name: "FIDUCIA_HOST", defaultValue: "127.0.0.1", meaning: "Address the HTTP server listens on") {
+            $0.web.host = $1
+        },
+        Key(name: "FIDUCIA_PORT", defaultValue: "8080", meaning: "Port the HTTP server listens on") {
+            $0.web.port = try integer($1, name: "FIDUCIA_PORT", range: 0...65535)
+        },
+        Key(name: "FIDUCIA_LOG_LEVEL", defaultValue: "info", meaning: "trace, debug, info, notice, warning, error or critical") {
+            guard let level = Logger.Level(rawValue: $1.lowercased()) else { throw ConfigurationError.invalid("FIDUCIA_LOG_LEVEL", $1) }
+            $0.logLevel = level
+        },
+        Key(name: "FIDUCIA_LOG_FORMAT", defaultValue: "text", meaning: "text (for people) or json (one JSON object per line)") {
+            guard let format = LogFormat(rawValue: $1.lowercased()) else { throw ConfigurationError.invalid("FIDUCIA_LOG_FORMAT", $1) }
+            $0.logFormat = format
+        },
+        Key(name: "FIDUCIA_SECURE_COOKIES", defaultValue: "false", meaning: "Mark cookies Secure; set to true whenever Fiducia is served over HTTPS") {
+            $0.web.secureCookies = try boolean($1, name: "FIDUCIA_SECURE_COOKIES")
+        },
+        Key(name: "FIDUCIA_MAX_BODY_BYTES", defaultValue: "65536", meaning: "Largest accepted request body, in bytes") {
+            $0.web.maximumBodyBytes = try integer($1, name: "FIDUCIA_MAX_BODY_BYTES", range: 1024...16_777_216)
+        },
+        Key(name: "FIDUCIA_RUN_JOBS", defaultValue: "true", meaning: "Run the background job runner in this server (timeouts, monthly jobs)") {
+            $0.web.runsJobs = try boolean($1, name: "FIDUCIA_RUN_JOBS")
+        },
+        Key(name: "FIDUCIA_BCRYPT_COST", defaultValue: "12", meaning: "bcrypt work factor for passwords (4 to 31)") {
+            $0.settings.bcryptCost = UInt8(try integer($1, name: "FIDUCIA_BCRYPT_COST", range: 4...31))
+        },
+    ]
+
+    /// Builds the configuration from a file, the environment and explicit overrides (flags).
+    static func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        configFile: String? = nil,
+        overrides: [String: String] = [:]
+    ) throws -> Configuration {
+        var values: [String: String] = [:]
+        if let path = configFile ?? environment["FIDUCIA_CONFIG"] {
+            values.merge(try readFile(path)) { _, file in file }
+        }
+        for key in keys {
+            if let value = environment[key.name] { values[key.name] = value }
+        }
+        values.merge(overrides) { _, flag in flag }
+        let known = Set(keys.map(\.name))
+        if let unknown = values.keys.first(where: { !known.contains($0) }) {
+            throw ConfigurationError.unknownKey(unknown)
+        }
+        var configuration = Configuration()
+        for key in keys {
+            if let value = values[key.name] { try key.apply(&configuration, value) }
+        }
+        return configuration
+    }
+
+    /// A configuration file holds `NAME=value` lines with the environment variables' names;
+    /// `#` starts a comment.
+    static func readFile(_ path: String) throws -> [String: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigurationError.unreadableFile(path) }
+        var values: [String: String] = [:]
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let equals = line.firstIndex(of: "=") else { throw ConfigurationError.malformedLine(path, index + 1) }
+            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            values[name] = value
+        }
+        return values
+    }
+
+    private static func integer(_ text: String, name: String, range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text), range.contains(value) else { throw ConfigurationError.invalid(name, text) }
+        return value
+    }
+
+    private static func boolean(_ text: String, name: String) throws -> Bool {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError.invalid(name, text)
+        }
+    }
+}
+
+enum ConfigurationError: Error, CustomStringConvertible {
+    case invalid(String, String)
+    case unknownKey(String)
+    case unreadableFile(String)
+    case malformedLine(String, Int)
+
+    var description: String {
+        switch self {
+        case .invalid(let name, let value): "Invalid value '\(value)' for \(name)."
+        case .unknownKey(let name): "Unknown setting \(name). Run `fiducia config` for the list."
+        case .unreadableFile(let path): "Cannot read the configuration file \(path)."
+        case .malformedLine(let path, let line): "\(path):\(line): expected NAME=value."
+        }
+    }
+}

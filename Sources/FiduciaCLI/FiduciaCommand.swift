@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `fiducia`: the one executable, with a subcommand per task.
+public struct FiduciaCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fiducia",
+        abstract: "Fiducia: trust & safety for online marketplaces (escrow, ratings, credit scores, fraud resistance).",
+        subcommands: [Serve.self, Migrate.self, Admin.self, Demo.self, ShowConfiguration.self],
+        defaultSubcommand: nil
+    )
+
+    public init() {}
+}
+
+extension FiduciaCommand {
+    /// Parses the process's arguments and runs the chosen command (the executable's whole body).
+    public static func start() async {
+        await main()
+    }
+}

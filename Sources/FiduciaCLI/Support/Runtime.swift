@@ -1,0 +1,79 @@
+import ArgumentParser
+import FiduciaPersistence
+import FiduciaServices
+import Foundation
+import Logging
+
+/// Options every command that touches the database accepts.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(name: .long, help: "A configuration file of NAME=value lines (default: $FIDUCIA_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "The database: a SQLite path or postgres://… (default: $FIDUCIA_DATABASE_URL or fiducia-data/fiducia.sqlite).")
+    var database: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    var overrides: [String: String] {
+        var values: [String: String] = [:]
+        values["FIDUCIA_DATABASE_URL"] = database
+        values["FIDUCIA_LOG_LEVEL"] = logLevel
+        return values
+    }
+
+    func resolve(extra: [String: String] = [:], defaultLogLevel: Logger.Level? = nil) throws -> Configuration {
+        var environment = ProcessInfo.processInfo.environment
+        if let defaultLogLevel, environment["FIDUCIA_LOG_LEVEL"] == nil { environment["FIDUCIA_LOG_LEVEL"] = defaultLogLevel.rawValue }
+        do {
+            return try Configuration.resolve(environment: environment, configFile: config, overrides: overrides.merging(extra) { $1 })
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        } catch let error as DatabaseLocationError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Opening and closing the database and the services around a command.
+enum Runtime {
+    /// Connects, applies pending migrations when `migrate` is true (otherwise refuses an outdated
+    /// schema), runs `body` with the services, and always closes the database.
+    static func withServices<Result: Sendable>(
+        _ configuration: Configuration,
+        migrate: Bool = true,
+        logger: Logger,
+        _ body: (AppServices) async throws -> Result
+    ) async throws -> Result {
+        let database = try await DatabaseConnector.connect(to: configuration.database, logger: logger)
+        do {
+            let migrator = Migrator(database: database)
+            if migrate {
+                let applied = try await migrator.apply(now: Date()) { migration in
+                    logger.info("applied migration \(migration.version): \(migration.name)")
+                }
+                if !applied.isEmpty { logger.info("database schema is now at version \(applied.last!.version)") }
+            } else if try await !migrator.isCurrent() {
+                throw ValidationError("The database schema is not current. Run `fiducia migrate` first.")
+            }
+            let services = AppServices(store: Store(database: database), settings: configuration.settings)
+            let result = try await body(services)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}
+
+/// Writes a line to standard output (what a command reports) and flushes it, so that progress
+/// appears at once even when stdout is a pipe.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// Writes progress to standard error, keeping standard output for results.
+func progress(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,122 @@
+/// The rules for accounts: what a valid email, password and display name are, and who may create
+/// which users. Pure functions, so they are the same for the API, the pages and the CLI.
+public enum AccountRules {
+    /// bcrypt reads at most 72 bytes; longer passwords would be silently truncated, so we refuse them.
+    public static let passwordBytes = 10...72
+    public static let displayNameLength = 1...80
+    public static let emailMaxLength = 254
+    public static let externalIDMaxLength = 128
+
+    /// Trims and lower-cases an email address.
+    public static func normalizeEmail(_ email: String) -> String {
+        email.trimmingWhitespace().lowercased()
+    }
+
+    /// A deliberately simple check: one `@`, something before it, a dotted domain after it, no spaces.
+    /// Real verification is done by sending a message, not by a regular expression.
+    public static func isPlausibleEmail(_ email: String) -> Bool {
+        guard email.utf8.count <= emailMaxLength else { return false }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { return false }
+        let domain = parts[1]
+        guard domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix(".") else { return false }
+        return !email.contains(where: { $0.isWhitespace || $0.isNewline })
+    }
+
+    /// A request to create a user, as received (before normalisation).
+    public struct NewUser: Sendable, Equatable {
+        public var email: String
+        public var password: String?
+        public var displayName: String
+        public var roles: Set<Role>?
+        public var externalID: String?
+
+        public init(email: String, password: String?, displayName: String, roles: Set<Role>?, externalID: String? = nil) {
+            self.email = email
+            self.password = password
+            self.displayName = displayName
+            self.roles = roles
+            self.externalID = externalID
+        }
+    }
+
+    /// A validated request to create a user.
+    public struct ValidatedNewUser: Sendable, Equatable {
+        public let email: String
+        public let password: String?
+        public let displayName: String
+        public let roles: Set<Role>
+        public let externalID: String?
+        public let createdByClientID: APIClientID?
+    }
+
+    /// Checks a sign-up request against who is asking.
+    ///
+    /// - Anyone may sign up as buyer and/or seller, with a password.
+    /// - An API client may create users without a password (they sign in through the marketplace)
+    ///   and may give them an external id.
+    /// - Only an administrator may grant moderator, admin or certifier.
+    public static func validate(_ request: NewUser, by principal: Principal) throws(ValidationError) -> ValidatedNewUser {
+        var validator = Validator()
+        let email = normalizeEmail(request.email)
+        validator.check(isPlausibleEmail(email), field: "email", "The email address does not look valid.")
+
+        let displayName = request.displayName.trimmingWhitespace()
+        validator.check(
+            displayNameLength.contains(displayName.count) && !displayName.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }),
+            field: "displayName",
+            "The display name must be 1 to 80 characters on one line."
+        )
+
+        let isAdmin = principal.actingUser?.has(.admin) ?? false
+        let client = principal.apiClient
+        if let password = request.password {
+            validator.check(
+                passwordBytes.contains(password.utf8.count),
+                field: "password",
+                "The password must be 10 to 72 bytes long."
+            )
+        } else {
+            validator.check(client != nil, field: "password", "A password is required.")
+        }
+
+        let roles = request.roles ?? [.buyer]
+        validator.check(!roles.isEmpty, field: "roles", "Give at least one role.")
+        if !isAdmin {
+            validator.check(
+                roles.isSubset(of: Role.selfService),
+                field: "roles",
+                "Only an administrator can grant the roles moderator, admin or certifier."
+            )
+        }
+
+        let externalID = request.externalID?.trimmingWhitespace()
+        if let externalID {
+            validator.check(client != nil, field: "externalId", "Only an API client can set an external id.")
+            validator.check(
+                (1...externalIDMaxLength).contains(externalID.count),
+                field: "externalId",
+                "The external id must be 1 to 128 characters."
+            )
+        }
+        try validator.throwIfInvalid()
+        return ValidatedNewUser(
+            email: email,
+            password: request.password,
+            displayName: displayName,
+            roles: roles,
+            externalID: externalID,
+            createdByClientID: client?.id
+        )
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space and newlines.
+    public func trimmingWhitespace() -> String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view.removeFirst() }
+        while let last = view.last, last.isWhitespace { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,48 @@
+import FiduciaDomain
+import Foundation
+import SQLKit
+
+/// Stores sessions by the hash of their secret token; the token itself is never stored.
+public protocol SessionRepository: Sendable {
+    func insert(_ session: Session, tokenHash: String) async throws
+    /// The unrevoked, unexpired session whose token hashes to `tokenHash`.
+    func findActive(tokenHash: String, at now: Date) async throws -> Session?
+    func revoke(_ id: SessionID, at now: Date) async throws
+    /// Deletes sessions that expired before `cutoff`; returns how many.
+    func deleteExpired(before cutoff: Date) async throws -> Int
+}
+
+struct SQLSessionRepository: SessionRepository {
+    let sql: any SQLDatabase
+
+    func insert(_ session: Session, tokenHash: String) async throws {
+        try await sql.raw("""
+            INSERT INTO sessions (id, token_hash, user_id, kind, created_at, expires_at)
+            VALUES (\(bind: session.id.rawValue), \(bind: tokenHash), \(bind: session.userID.rawValue), \(bind: session.kind.rawValue),
+                    \(bind: session.createdAt.millisecondsSince1970), \(bind: session.expiresAt.millisecondsSince1970))
+            """).run()
+    }
+
+    func findActive(tokenHash: String, at now: Date) async throws -> Session? {
+        guard let row = try await sql.raw("""
+            SELECT id, user_id, kind, created_at, expires_at FROM sessions
+            WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL AND expires_at > \(bind: now.millisecondsSince1970)
+            """).first()
+        else { return nil }
+        return Session(
+            id: SessionID(try row.string("id")),
+            userID: UserID(try row.string("user_id")),
+            kind: Session.Kind(rawValue: try row.string("kind")) ?? .bearer,
+            createdAt: try row.date("created_at"),
+            expiresAt: try row.date("expires_at")
+        )
+    }
+
+    func revoke(_ id: SessionID, at now: Date) async throws {
+        try await sql.raw("UPDATE sessions SET revoked_at = \(bind: now.millisecondsSince1970) WHERE id = \(bind: id.rawValue) AND revoked_at IS NULL").run()
+    }
+
+    func deleteExpired(before cutoff: Date) async throws -> Int {
+        try await sql.raw("DELETE FROM sessions WHERE expires_at < \(bind: cutoff.millisecondsSince1970) RETURNING id").all().count
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+
+/// The embedded database: one SQLite file, in WAL mode with durable commits.
+///
+/// SQLite allows one writer at a time, so all transactions go through a single writer connection,
+/// taken in turn; several reader connections serve reads in parallel (WAL readers never block the
+/// writer). This is the right shape for one Fiducia server. Several servers need PostgreSQL.
+public final class SQLiteDatabaseClient: DatabaseClient {
+    public let kind = DatabaseKind.sqlite
+    public let path: String
+    private let writer: ConnectionPool<SQLiteConnection>
+    private let readers: ConnectionPool<SQLiteConnection>
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+
+    private init(
+        path: String,
+        writer: ConnectionPool<SQLiteConnection>,
+        readers: ConnectionPool<SQLiteConnection>,
+        threadPool: NIOThreadPool,
+        logger: Logger
+    ) {
+        self.path = path
+        self.writer = writer
+        self.readers = readers
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Opens (and creates, with its folder, if needed) the SQLite file at `path`.
+    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseClient {
+        precondition(readerCount > 0)
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        // SQLite calls block their thread (while waiting for a lock, too), so each client has its
+        // own threads, one per connection: a connection waiting for a lock can never starve the
+        // connection that holds it.
+        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threadPool.start()
+        var opened: [SQLiteConnection] = []
+        do {
+            let writer = try await openConnection(path: path, threadPool: threadPool, logger: logger)
+            opened.append(writer)
+            // WAL lets readers proceed while a write is in progress; FULL makes each commit durable
+            // (synced to disk) before it is acknowledged, which a ledger needs.
+            try await execute(writer, "PRAGMA journal_mode = WAL")
+            try await execute(writer, "PRAGMA synchronous = FULL")
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<readerCount {
+                let reader = try await openConnection(path: path, threadPool: threadPool, logger: logger)
+                opened.append(reader)
+                // Readers cannot write, so a read path can never bypass the single writer by mistake.
+                try await execute(reader, "PRAGMA query_only = ON")
+                readers.append(reader)
+            }
+            return SQLiteDatabaseClient(
+                path: path,
+                writer: ConnectionPool([writer]),
+                readers: ConnectionPool(readers),
+                threadPool: threadPool,
+                logger: logger
+            )
+        } catch {
+            for connection in opened { try? await connection.close() }
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private static func openConnection(path: String, threadPool: NIOThreadPool, logger: Logger) async throws -> SQLiteConnection {
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path),
+            threadPool: threadPool,
+            logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton.any()
+        )
+        do {
+            try await execute(connection, "PRAGMA foreign_keys = ON")
+            // Another process (say `fiducia demo` beside `fiducia serve`) may hold the write lock
+            // for a moment: wait up to 30 seconds for it, then fail instead of spinning forever.
+            try await execute(connection, "PRAGMA busy_timeout = 30000")
+            return connection
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    private static func execute(_ connection: SQLiteConnection, _ sql: String) async throws {
+        try await connection.query(sql, []) { _ in }
+    }
+
+    public func read<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await readers.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: .trace))
+        }
+    }
+
+    public func transaction<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await writer.withConnection { connection in
+            // IMMEDIATE takes the write lock at the start, so a transaction never has to upgrade
+            // a read lock (which could fail with SQLITE_BUSY halfway through).
+            try await Self.execute(connection, "BEGIN IMMEDIATE")
+            do {
+                let result = try await body(connection.sql(queryLogLevel: .trace))
+                try await Self.execute(connection, "COMMIT")
+                return result
+            } catch {
+                do {
+                    try await Self.execute(connection, "ROLLBACK")
+                } catch let rollbackError {
+                    logger.error("SQLite rollback failed", metadata: ["error": "\(rollbackError)"])
+                }
+                throw error
+            }
+        }
+    }
+
+    public func close() async {
+        for connection in writer.all + readers.all {
+            try? await connection.close()
+        }
+        try? await threadPool.shutdownGracefully()
+    }
+}

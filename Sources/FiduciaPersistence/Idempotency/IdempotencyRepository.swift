@@ -1,0 +1,102 @@
+import FiduciaDomain
+import Foundation
+import SQLKit
+
+/// A response kept so that a retried request with the same idempotency key gets it again.
+public struct StoredResponse: Sendable, Equatable, Codable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    public init(status: Int, headers: [String: String], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What claiming an idempotency key found.
+public enum IdempotencyClaim: Sendable, Equatable {
+    /// The key is new (or its earlier attempt died): the caller runs the request and completes the key.
+    case claimed
+    /// The same request already finished; send this response again.
+    case replay(StoredResponse)
+    /// The key was used with a different request.
+    case requestMismatch
+    /// The same request is running right now.
+    case inProgress
+}
+
+/// Remembers idempotency keys and the responses they produced.
+public protocol IdempotencyRepository: Sendable {
+    /// Claims `key` for a request whose method, path and body hash to `requestHash`. A claim that is
+    /// not completed within `lockDuration` (because the server died) can be claimed again.
+    func claim(scope: String, key: String, requestHash: String, now: Date, lockDuration: TimeInterval) async throws -> IdempotencyClaim
+    func complete(scope: String, key: String, response: StoredResponse) async throws
+    /// Forgets a claim whose request failed in a way worth retrying (a server error).
+    func release(scope: String, key: String) async throws
+    /// Deletes keys created before `cutoff`; returns how many.
+    func purge(createdBefore cutoff: Date) async throws -> Int
+}
+
+struct SQLIdempotencyRepository: IdempotencyRepository {
+    let sql: any SQLDatabase
+
+    func claim(scope: String, key: String, requestHash: String, now: Date, lockDuration: TimeInterval) async throws -> IdempotencyClaim {
+        let lockedUntil = now.addingTimeInterval(lockDuration).millisecondsSince1970
+        // ON CONFLICT DO NOTHING waits for a concurrent claimant to commit instead of failing, so two
+        // identical requests racing on PostgreSQL see each other's claim rather than an error.
+        let inserted = try await sql.raw("""
+            INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, locked_until, created_at)
+            VALUES (\(bind: scope), \(bind: key), \(bind: requestHash), \(bind: lockedUntil), \(bind: now.millisecondsSince1970))
+            ON CONFLICT (scope, idempotency_key) DO NOTHING
+            RETURNING scope
+            """).first()
+        if inserted != nil { return .claimed }
+
+        guard let row = try await sql.raw("""
+            SELECT request_hash, locked_until, status_code, response_headers, response_body FROM idempotency_keys
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)
+            """).first()
+        else {
+            // Purged between the two statements: treat as in progress; the client retries.
+            return .inProgress
+        }
+        guard try row.string("request_hash") == requestHash else { return .requestMismatch }
+        if let status = try row.optionalInt64("status_code") {
+            let headers = try JSONDecoder().decode([String: String].self, from: Data((try row.optionalString("response_headers") ?? "{}").utf8))
+            let body = Data(base64Encoded: try row.optionalString("response_body") ?? "") ?? Data()
+            return .replay(StoredResponse(status: Int(status), headers: headers, body: [UInt8](body)))
+        }
+        let previousLock = try row.optionalInt64("locked_until") ?? 0
+        if previousLock > now.millisecondsSince1970 { return .inProgress }
+        // The earlier attempt never finished (its server died): take the key over.
+        let taken = try await sql.raw("""
+            UPDATE idempotency_keys SET locked_until = \(bind: lockedUntil)
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND status_code IS NULL AND locked_until = \(bind: previousLock)
+            RETURNING scope
+            """).first()
+        return taken == nil ? .inProgress : .claimed
+    }
+
+    func complete(scope: String, key: String, response: StoredResponse) async throws {
+        let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
+        try await sql.raw("""
+            UPDATE idempotency_keys
+            SET status_code = \(bind: response.status), response_headers = \(bind: headers),
+                response_body = \(bind: Data(response.body).base64EncodedString()), locked_until = NULL
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)
+            """).run()
+    }
+
+    func release(scope: String, key: String) async throws {
+        try await sql.raw("""
+            DELETE FROM idempotency_keys WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND status_code IS NULL
+            """).run()
+    }
+
+    func purge(createdBefore cutoff: Date) async throws -> Int {
+        try await sql.raw("DELETE FROM idempotency_keys WHERE created_at < \(bind: cutoff.millisecondsSince1970) RETURNING scope")
+            .all().count
+    }
+}

@@ -1,0 +1,51 @@
+import SQLKit
+
+/// The repositories of one database connection or transaction.
+///
+/// Services receive a `Repositories` inside `Store.read` or `Store.write` and never see SQL.
+public struct Repositories: Sendable {
+    public let kind: DatabaseKind
+    public let users: any UserRepository
+    public let sessions: any SessionRepository
+    public let apiClients: any APIClientRepository
+    public let idempotency: any IdempotencyRepository
+    public let secrets: any ServerSecretRepository
+    public let jobs: any JobRepository
+
+    init(sql: any SQLDatabase, kind: DatabaseKind) {
+        self.kind = kind
+        self.users = SQLUserRepository(sql: sql)
+        self.sessions = SQLSessionRepository(sql: sql)
+        self.apiClients = SQLAPIClientRepository(sql: sql)
+        self.idempotency = SQLIdempotencyRepository(sql: sql)
+        self.secrets = SQLServerSecretRepository(sql: sql)
+        self.jobs = SQLJobRepository(sql: sql, kind: kind)
+    }
+}
+
+/// Fiducia's storage: a database client and the repositories over it.
+public struct Store: Sendable {
+    public let database: any DatabaseClient
+
+    public init(database: any DatabaseClient) {
+        self.database = database
+    }
+
+    public var kind: DatabaseKind { database.kind }
+
+    /// Reads without a transaction.
+    public func read<Result: Sendable>(
+        _ body: @escaping @Sendable (Repositories) async throws -> Result
+    ) async throws -> Result {
+        let kind = database.kind
+        return try await database.read { try await body(Repositories(sql: $0, kind: kind)) }
+    }
+
+    /// Runs `body` in one transaction: all of its writes happen, or none.
+    public func write<Result: Sendable>(
+        _ body: @escaping @Sendable (Repositories) async throws -> Result
+    ) async throws -> Result {
+        let kind = database.kind
+        return try await database.transaction { try await body(Repositories(sql: $0, kind: kind)) }
+    }
+}

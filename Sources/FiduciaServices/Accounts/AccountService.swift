@@ -1,0 +1,166 @@
+import FiduciaDomain
+import FiduciaPersistence
+import Foundation
+
+/// Sign-up, log-in, log-out, authentication and API clients (A1).
+public struct AccountService: Sendable {
+    let store: Store
+    let clock: any WallClock
+    let ids: IdentifierGenerator
+    let random: any RandomSource
+    let passwords: any PasswordHasher
+    let settings: ServiceSettings
+
+    /// Session tokens and API keys have distinct prefixes so that a leaked secret is recognisable
+    /// (and so that secret scanners can find them).
+    public static let sessionTokenPrefix = "fs_"
+    public static let apiKeyPrefix = "fk_"
+
+    public init(store: Store, clock: any WallClock, random: any RandomSource, passwords: any PasswordHasher, settings: ServiceSettings) {
+        self.store = store
+        self.clock = clock
+        self.ids = IdentifierGenerator(clock: clock, random: random)
+        self.random = random
+        self.passwords = passwords
+        self.settings = settings
+    }
+
+    // MARK: Sign-up and users
+
+    /// Creates a user after checking the request against who is asking.
+    public func signUp(_ request: AccountRules.NewUser, by principal: Principal) async throws -> User {
+        let valid = try AccountRules.validate(request, by: principal)
+        // Hash before the transaction: bcrypt is slow and must not hold the database's write lock.
+        var passwordHash: String?
+        if let password = valid.password { passwordHash = try await passwords.hash(password) }
+        let storedHash = passwordHash
+        let user = User(
+            id: ids.make(),
+            email: valid.email,
+            displayName: valid.displayName,
+            roles: valid.roles,
+            createdAt: clock.now(),
+            createdByClientID: valid.createdByClientID,
+            externalID: valid.externalID
+        )
+        try await store.write { try await $0.users.insert(user, passwordHash: storedHash) }
+        return user
+    }
+
+    /// A user by id, or `NotFoundError`.
+    public func user(_ id: UserID) async throws -> User {
+        guard let user = try await store.read({ try await $0.users.find(id) }) else {
+            throw NotFoundError(entity: "user", id: id.rawValue)
+        }
+        return user
+    }
+
+    /// Users in creation order; staff only.
+    public func listUsers(role: Role?, page: PageRequest, by principal: Principal) async throws -> Page<User> {
+        _ = try principal.requireRole(.admin, .moderator)
+        let fetched = try await store.read {
+            try await $0.users.list(role: role, after: page.after.map(UserID.init), limit: page.limit + 1)
+        }
+        return Page(fetched: fetched, limit: page.limit, identifier: \.id.rawValue)
+    }
+
+    /// Creates the first administrator, or makes an existing user an administrator and sets their
+    /// password. Used by `fiducia admin create`.
+    public func ensureAdministrator(email: String, password: String, displayName: String) async throws -> (user: User, created: Bool) {
+        let normalized = AccountRules.normalizeEmail(email)
+        if let existing = try await store.read({ try await $0.users.findCredentials(email: normalized) }) {
+            var validator = Validator()
+            validator.check(AccountRules.passwordBytes.contains(password.utf8.count), field: "password", "The password must be 10 to 72 bytes long.")
+            try validator.throwIfInvalid()
+            let hash = try await passwords.hash(password)
+            var promoted = existing.user
+            promoted.roles.insert(.admin)
+            let user = promoted
+            try await store.write { repositories in
+                try await repositories.users.updateRoles(user.id, roles: user.roles)
+                try await repositories.users.updatePassword(user.id, passwordHash: hash)
+            }
+            return (user, false)
+        }
+        let bootstrap = Principal.user(
+            User(id: UserID("usr_bootstrap"), email: "", displayName: "bootstrap", roles: [.admin], createdAt: clock.now()),
+            session: SessionID("ses_bootstrap")
+        )
+        let user = try await signUp(
+            .init(email: email, password: password, displayName: displayName, roles: [.admin]),
+            by: bootstrap
+        )
+        return (user, true)
+    }
+
+    // MARK: Sessions
+
+    /// Checks the password and opens a session. The same error is thrown for an unknown email and
+    /// a wrong password, after the same amount of work, so that log-in does not reveal who has an account.
+    public func logIn(email: String, password: String, kind: Session.Kind) async throws -> (session: Session, token: String, user: User) {
+        let normalized = AccountRules.normalizeEmail(email)
+        let found = try await store.read { try await $0.users.findCredentials(email: normalized) }
+        guard let found, let hash = found.passwordHash else {
+            try await passwords.verifyDecoy(password)
+            throw AccessError.invalidCredentials
+        }
+        guard try await passwords.verify(password, hash: hash) else { throw AccessError.invalidCredentials }
+        let now = clock.now()
+        let lifetime = kind == .browser ? settings.browserSessionLifetimeSeconds : settings.bearerSessionLifetimeSeconds
+        let session = Session(id: ids.make(), userID: found.user.id, kind: kind, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
+        let token = SecretToken.make(prefix: Self.sessionTokenPrefix, random: random)
+        try await store.write { try await $0.sessions.insert(session, tokenHash: SecretToken.hash(token)) }
+        return (session, token, found.user)
+    }
+
+    public func logOut(_ session: SessionID) async throws {
+        let now = clock.now()
+        try await store.write { try await $0.sessions.revoke(session, at: now) }
+    }
+
+    /// Who a bearer token (a session token or an API key) belongs to. `onBehalfOf` lets an API client
+    /// act for one of the users it created.
+    public func authenticate(bearer token: String, onBehalfOf: String?) async throws -> Principal {
+        let now = clock.now()
+        let hash = SecretToken.hash(token)
+        if token.hasPrefix(Self.apiKeyPrefix) {
+            return try await store.read { repositories in
+                guard let client = try await repositories.apiClients.findActive(keyHash: hash) else { throw AccessError.invalidToken }
+                guard let onBehalfOf else { return .apiClient(client, actingFor: nil) }
+                guard let user = try await repositories.users.find(UserID(onBehalfOf)), user.createdByClientID == client.id else {
+                    throw AccessError.onBehalfNotAllowed
+                }
+                return .apiClient(client, actingFor: user)
+            }
+        }
+        guard onBehalfOf == nil else { throw AccessError.onBehalfNotAllowed }
+        return try await sessionPrincipal(hash: hash, kind: .bearer, now: now) ?? { throw AccessError.invalidToken }()
+    }
+
+    /// Who a browser session cookie belongs to, or nil if it is unknown or expired.
+    public func authenticate(cookie token: String) async throws -> Principal? {
+        try await sessionPrincipal(hash: SecretToken.hash(token), kind: .browser, now: clock.now())
+    }
+
+    private func sessionPrincipal(hash: String, kind: Session.Kind, now: Date) async throws -> Principal? {
+        try await store.read { repositories in
+            guard let session = try await repositories.sessions.findActive(tokenHash: hash, at: now), session.kind == kind,
+                let user = try await repositories.users.find(session.userID)
+            else { return nil }
+            return .user(user, session: session.id)
+        }
+    }
+
+    // MARK: API clients
+
+    /// Registers an API client; administrators only. The key is returned once and never stored.
+    public func createAPIClient(name: String, by principal: Principal) async throws -> (client: APIClient, key: String) {
+        let admin = try principal.requireRole(.admin)
+        let name = name.trimmingWhitespace()
+        guard (1...80).contains(name.count) else { throw AccountError.apiClientNameInvalid }
+        let client = APIClient(id: ids.make(), name: name, createdAt: clock.now())
+        let key = SecretToken.make(prefix: Self.apiKeyPrefix, random: random)
+        try await store.write { try await $0.apiClients.insert(client, keyHash: SecretToken.hash(key), createdBy: admin.id) }
+        return (client, key)
+    }
+}

@@ -1,0 +1,52 @@
+import FiduciaDomain
+import FiduciaPersistence
+import Foundation
+import Logging
+
+/// Every use case of Fiducia, wired once from one configuration. The HTTP layer and the CLI both
+/// work through this.
+public struct AppServices: Sendable {
+    public let store: Store
+    public let clock: any WallClock
+    public let random: any RandomSource
+    public let settings: ServiceSettings
+    public let accounts: AccountService
+    public let idempotency: IdempotencyService
+
+    public init(
+        store: Store,
+        settings: ServiceSettings = ServiceSettings(),
+        clock: any WallClock = SystemClock(),
+        random: any RandomSource = SystemRandomSource(),
+        passwords: (any PasswordHasher)? = nil
+    ) {
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.settings = settings
+        let passwords = passwords ?? BcryptPasswordHasher(cost: settings.bcryptCost)
+        self.accounts = AccountService(store: store, clock: clock, random: random, passwords: passwords, settings: settings)
+        self.idempotency = IdempotencyService(store: store, clock: clock, settings: settings)
+    }
+
+    /// The background worker, with a handler for every kind of job Fiducia schedules.
+    public func jobRunner(logger: Logger, pollIntervalSeconds: TimeInterval = 1) -> JobRunner {
+        JobRunner(
+            store: store,
+            clock: clock,
+            random: random,
+            handlers: jobHandlers,
+            recurring: recurringJobs,
+            pollIntervalSeconds: pollIntervalSeconds,
+            logger: logger
+        )
+    }
+
+    var jobHandlers: [JobHandler] {
+        [Housekeeping.handler(settings: settings)]
+    }
+
+    var recurringJobs: [RecurringJob] {
+        [Housekeeping.recurring]
+    }
+}

@@ -1,0 +1,19 @@
+import FiduciaPersistence
+import Foundation
+
+/// Hourly clean-up: expired sessions and idempotency keys past their retention.
+enum Housekeeping {
+    static let kind = "housekeeping.hourly"
+
+    static let recurring = RecurringJob(kind: kind) { now in
+        let hour = floor(now.timeIntervalSince1970 / 3600) * 3600
+        return ("\(kind):\(Int(hour))", Date(timeIntervalSince1970: hour))
+    }
+
+    static func handler(settings: ServiceSettings) -> JobHandler {
+        JobHandler(kind: kind) { _, repositories, now in
+            _ = try await repositories.sessions.deleteExpired(before: now)
+            _ = try await repositories.idempotency.purge(createdBefore: now.addingTimeInterval(-settings.idempotencyRetentionSeconds))
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// Secret tokens (session tokens, API keys) and their hashes.
+///
+/// Tokens carry 256 random bits, so a fast hash (SHA-256) is enough to store them safely: unlike
+/// passwords they cannot be guessed, and a slow hash would cost every request a bcrypt round.
+public enum SecretToken {
+    /// A new token: `prefix` followed by 43 base64url characters.
+    public static func make(prefix: String, random: any RandomSource) -> String {
+        prefix + base64URL(random.bytes(32))
+    }
+
+    /// The hex SHA-256 of a token, which is what the database stores.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// HMAC-SHA256 of `message` under `key`, base64url.
+    public static func sign(_ message: String, key: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        return base64URL(code)
+    }
+
+    /// Compares two strings in time that does not depend on where they differ.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+}
+
+/// Hashes and checks passwords.
+public protocol PasswordHasher: Sendable {
+    func hash(_ password: String) async throws -> String
+    func verify(_ password: String, hash: String) async throws -> Bool
+    /// Does the work of a failed `verify` without a real hash, so that an unknown account costs
+    /// the same time as a wrong password and log-in does not reveal who has an account.
+    func verifyDecoy(_ password: String) async throws
+}
+
+/// bcrypt, run on a dedicated thread pool so that its deliberate slowness never blocks the
+/// event loops or the database threads.
+public final class BcryptPasswordHasher: PasswordHasher {
+    let cost: UInt8
+    let pool: NIOThreadPool
+    private let decoy = NIOLockedValueBox<String?>(nil)
+
+    /// `cost` 12 takes about a quarter of a second per hash on a server core; tests use 4.
+    public init(cost: UInt8 = 12, threads: Int = 2) {
+        precondition((4...31).contains(cost), "bcrypt cost must be 4...31")
+        self.cost = cost
+        self.pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+    }
+
+    deinit {
+        pool.shutdownGracefully { _ in }
+    }
+
+    public func hash(_ password: String) async throws -> String {
+        let cost = cost
+        return try await pool.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    public func verify(_ password: String, hash: String) async throws -> Bool {
+        try await pool.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    public func verifyDecoy(_ password: String) async throws {
+        let existing = decoy.withLockedValue { $0 }
+        let decoyHash: String
+        if let existing {
+            decoyHash = existing
+        } else {
+            decoyHash = try await hash("decoy password that nobody has")
+            decoy.withLockedValue { $0 = decoyHash }
+        }
+        _ = try await verify(password, hash: decoyHash)
+    }
+}
+
+extension SecretToken {
+    /// Hex SHA-256 of raw bytes (used to fingerprint idempotent requests).
+    public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+        SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
+    }
+}

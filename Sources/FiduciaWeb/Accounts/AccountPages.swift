@@ -1,0 +1,145 @@
+import FiduciaDomain
+import FiduciaServices
+import Foundation
+import Hummingbird
+
+/// Sign-up, log-in, log-out and the account page.
+struct AccountPages: Sendable {
+    let site: Site
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.page("/signup") { request in
+            site.renderer.render("signup", page: SignupView(form: .init(), errors: []), request: request)
+        }
+        router.page("/signup", method: .post) { request in try await signUp(request) }
+        router.page("/login") { request in
+            let next = request.uri.queryParameters["next"].map(String.init) ?? ""
+            return site.renderer.render("login", page: LoginView(form: .init(email: "", next: next), errors: []), request: request)
+        }
+        router.page("/login", method: .post) { request in try await logIn(request) }
+        router.page("/logout", method: .post) { request in try await logOut(request) }
+        router.page("/account") { request in
+            let user = try site.requireViewer(request)
+            return site.renderer.render("account", page: AccountView(user: UserView(user)), request: request)
+        }
+    }
+
+    struct SignupForm: Decodable, CSRFProtectedForm {
+        var csrfToken: String?
+        var displayName: String?
+        var email: String?
+        var password: String?
+        var buyer: String?
+        var seller: String?
+    }
+
+    struct SignupView: Sendable {
+        struct Fields: Sendable {
+            var displayName = ""
+            var email = ""
+            var buyer = true
+            var seller = false
+        }
+        let form: Fields
+        let errors: [FieldError]
+    }
+
+    private func signUp(_ request: Request) async throws -> Response {
+        let form = try await site.form(SignupForm.self, from: request)
+        var roles: Set<Role> = []
+        if form.buyer != nil { roles.insert(.buyer) }
+        if form.seller != nil { roles.insert(.seller) }
+        let fields = SignupView.Fields(displayName: form.displayName ?? "", email: form.email ?? "", buyer: form.buyer != nil, seller: form.seller != nil)
+        let newUser = AccountRules.NewUser(
+            email: form.email ?? "",
+            password: form.password ?? "",
+            displayName: form.displayName ?? "",
+            roles: roles
+        )
+        do {
+            _ = try await site.services.accounts.signUp(newUser, by: site.principal)
+        } catch let error as ValidationError {
+            return site.renderer.render("signup", page: SignupView(form: fields, errors: error.fieldErrors), request: request, status: .badRequest)
+        } catch AccountError.emailTaken {
+            let errors = [FieldError(field: "email", message: AccountError.emailTaken.detail)]
+            return site.renderer.render("signup", page: SignupView(form: fields, errors: errors), request: request, status: .conflict)
+        }
+        let (session, token, _) = try await site.services.accounts.logIn(email: newUser.email, password: newUser.password ?? "", kind: .browser)
+        var response = PageRenderer.redirect(to: "/account?notice=welcome")
+        response.setCookie(site.sessionCookie(token: token, expiresAt: session.expiresAt))
+        return response
+    }
+
+    struct LoginForm: Decodable, CSRFProtectedForm {
+        var csrfToken: String?
+        var email: String?
+        var password: String?
+        var next: String?
+    }
+
+    struct LoginView: Sendable {
+        struct Fields: Sendable {
+            var email: String
+            var next: String
+        }
+        let form: Fields
+        let errors: [FieldError]
+    }
+
+    private func logIn(_ request: Request) async throws -> Response {
+        let form = try await site.form(LoginForm.self, from: request)
+        let next = Self.safeRedirect(form.next)
+        do {
+            let (session, token, _) = try await site.services.accounts.logIn(email: form.email ?? "", password: form.password ?? "", kind: .browser)
+            var response = PageRenderer.redirect(to: next)
+            response.setCookie(site.sessionCookie(token: token, expiresAt: session.expiresAt))
+            return response
+        } catch AccessError.invalidCredentials {
+            let errors = [FieldError(field: "email", message: AccessError.invalidCredentials.detail)]
+            let view = LoginView(form: .init(email: form.email ?? "", next: form.next ?? ""), errors: errors)
+            return site.renderer.render("login", page: view, request: request, status: .unauthorized)
+        }
+    }
+
+    private func logOut(_ request: Request) async throws -> Response {
+        struct LogoutForm: Decodable, CSRFProtectedForm { var csrfToken: String? }
+        _ = try await site.form(LogoutForm.self, from: request)
+        if case .user(_, let session) = site.principal {
+            try await site.services.accounts.logOut(session)
+        }
+        var response = PageRenderer.redirect(to: "/?notice=logged-out")
+        response.setCookie(site.clearedSessionCookie())
+        return response
+    }
+
+    /// Only local paths are followed after log-in, so a crafted link cannot send a user elsewhere.
+    static func safeRedirect(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("://") else {
+            return "/account?notice=logged-in"
+        }
+        return next
+    }
+
+    struct AccountView: Sendable {
+        let user: UserView
+    }
+}
+
+/// A user as pages show them to themself.
+struct UserView: Sendable {
+    let id: String
+    let displayName: String
+    let email: String
+    let roles: String
+    let createdAtISO: String
+    let createdAtText: String
+
+    init(_ user: User) {
+        id = user.id.rawValue
+        displayName = user.displayName
+        email = user.email
+        roles = user.sortedRoles.map(\.rawValue).joined(separator: ", ")
+        createdAtISO = user.createdAt.formatted(.iso8601)
+        createdAtText = user.createdAt.formatted(date: .long, time: .omitted)
+    }
+}

@@ -1,0 +1,61 @@
+import FiduciaAPI
+import FiduciaPersistence
+import FiduciaServices
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+
+/// Wires the whole HTTP application from one configuration: middleware, the OpenAPI handlers,
+/// the pages, the operations endpoints and, optionally, the background job runner.
+public func buildApplication(
+    services: AppServices,
+    configuration: WebConfiguration,
+    logger: Logger,
+    metrics: HTTPMetrics = HTTPMetrics()
+) async throws -> some ApplicationProtocol {
+    let router = try await buildRouter(services: services, configuration: configuration, metrics: metrics)
+    var application = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Fiducia"),
+        logger: logger
+    )
+    if configuration.runsJobs {
+        application.addServices(services.jobRunner(logger: logger))
+    }
+    return application
+}
+
+/// The router with every route and middleware; tests drive it directly.
+public func buildRouter(
+    services: AppServices,
+    configuration: WebConfiguration,
+    metrics: HTTPMetrics = HTTPMetrics()
+) async throws -> Router<BasicRequestContext> {
+    let csrfSecret = try await services.store.write { [random = services.random, now = services.clock.now()] repositories in
+        try await repositories.secrets.secret(named: "csrf", orInsert: SecretToken.base64URL(random.bytes(32)), at: now)
+    }
+    let csrf = CSRFProtection(secret: csrfSecret, random: services.random, secureCookies: configuration.secureCookies)
+    let renderer = try await PageRenderer.load(csrf: csrf)
+    let site = Site(services: services, renderer: renderer, csrf: csrf, configuration: configuration)
+
+    let router = Router(context: BasicRequestContext.self)
+    // Outermost first: every request gets an id and metrics; every error becomes a problem.
+    router.middlewares.add(ObservabilityMiddleware(metrics: metrics, random: services.random))
+    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(ProblemMiddleware(pages: renderer))
+    router.middlewares.add(BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes))
+    router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
+    router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, maximumBodyBytes: configuration.maximumBodyBytes))
+
+    OperationsRoutes(services: services, metrics: metrics).register(on: router)
+    try SitePages(site: site).register(on: router)
+    AccountPages(site: site).register(on: router)
+
+    let api = FiduciaAPIHandler(services: services)
+    // Compact JSON with sorted keys: stable bytes, which idempotent replays and tests rely on.
+    let wireFormat = OpenAPIRuntime.Configuration(dateTranscoder: .iso8601, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
+    try api.registerHandlers(on: router, serverURL: URL(string: "/v1")!, configuration: wireFormat)
+    return router
+}

@@ -1,0 +1,14 @@
+import FiduciaDomain
+import Logging
+
+/// What the current request knows about itself: its id, who is asking, and its logger.
+///
+/// The middleware sets it as a task-local value, because the OpenAPI-generated handlers receive
+/// only their typed input; every handler reads `RequestScope.current`.
+public struct RequestScope: Sendable {
+    public var requestID: String
+    public var principal: Principal
+    public var logger: Logger
+
+    @TaskLocal public static var current = RequestScope(requestID: "none", principal: .anonymous, logger: Logger(label: "fiducia"))
+}

@@ -1,0 +1,105 @@
+import FiduciaDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+
+/// The data every page's layout needs, around the page's own data.
+struct PageView<Page>: Sendable where Page: Sendable {
+    let viewer: ViewerView?
+    let csrfToken: String
+    let notice: String?
+    let page: Page
+}
+
+/// The signed-in person, as the layout shows them.
+struct ViewerView: Sendable {
+    let id: String
+    let displayName: String
+    let isStaff: Bool
+    let isSeller: Bool
+    let isBuyer: Bool
+
+    init(_ user: User) {
+        id = user.id.rawValue
+        displayName = user.displayName
+        isStaff = user.isStaff
+        isSeller = user.has(.seller)
+        isBuyer = user.has(.buyer)
+    }
+}
+
+/// Renders the Mustache templates shipped in `Resources/Templates`.
+public struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    let csrf: CSRFProtection
+
+    static func load(csrf: CSRFProtection) async throws -> PageRenderer {
+        let directory = Bundle.module.bundleURL.appendingPathComponent("Resources/Templates").path
+        let library = try await MustacheLibrary(directory: directory)
+        // Fail at start-up, not on the first page view, if the templates are not where they belong.
+        guard library.getTemplate(named: "layout") != nil else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: directory])
+        }
+        return PageRenderer(library: library, csrf: csrf)
+    }
+
+    /// Renders `template` with `page` for the current request, with the viewer, a CSRF token (and
+    /// its cookie when the browser has none yet) and an optional notice.
+    func render<Page: Sendable>(
+        _ template: String,
+        page: Page,
+        request: Request,
+        status: HTTPResponse.Status = .ok,
+        notice: String? = nil
+    ) -> Response {
+        let (token, cookie) = csrf.token(for: request)
+        let view = PageView(
+            viewer: RequestScope.current.principal.actingUser.map(ViewerView.init),
+            csrfToken: token,
+            notice: notice ?? Notices.message(for: request.uri.queryParameters["notice"].map(String.init)),
+            page: page
+        )
+        guard let html = library.render(view, withTemplate: template) else {
+            preconditionFailure("missing template \(template)")
+        }
+        var response = Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+        if let cookie { response.setCookie(cookie) }
+        return response
+    }
+
+    /// The page shown to people for a problem (the API gets problem+json instead).
+    func errorPage(_ problem: Problem, request: Request) -> Response {
+        struct ErrorPage: Sendable {
+            let title: String
+            let detail: String
+            let status: Int
+            let requestId: String
+        }
+        let page = ErrorPage(title: problem.title, detail: problem.detail, status: problem.status, requestId: RequestScope.current.requestID)
+        return render("error", page: page, request: request, status: .init(code: problem.status))
+    }
+
+    /// A 303 redirect after a successful form post, so that reloading does not post again.
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// Short messages shown after a redirect. Only known keys are shown, so a link cannot put
+/// arbitrary text on the page.
+enum Notices {
+    static func message(for key: String?) -> String? {
+        switch key {
+        case "welcome": "Welcome to Fiducia! Your account is ready."
+        case "logged-in": "You are logged in."
+        case "logged-out": "You are logged out."
+        default: nil
+        }
+    }
+}

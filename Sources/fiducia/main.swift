@@ -1,0 +1,3 @@
+import FiduciaCLI
+
+await FiduciaCommand.start()

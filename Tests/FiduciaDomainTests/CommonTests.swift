@@ -1,0 +1,53 @@
+import FiduciaDomain
+import Foundation
+import Testing
+
+@Suite("Identifiers, money and pages")
+struct CommonTests {
+    @Test func identifiersHavePrefixFixedLengthAndSortByTime() {
+        let random = [UInt8](repeating: 0xAB, count: 10)
+        let early = IdentifierFormat.make(prefix: "usr", milliseconds: 1_700_000_000_000, random: random)
+        let late = IdentifierFormat.make(prefix: "usr", milliseconds: 1_700_000_000_001, random: [UInt8](repeating: 0, count: 10))
+        #expect(early.hasPrefix("usr_"))
+        #expect(early.count == 30)
+        #expect(early < late)
+        #expect(IdentifierFormat.isWellFormed(early, prefix: "usr"))
+        #expect(!IdentifierFormat.isWellFormed(early, prefix: "ord"))
+        #expect(!IdentifierFormat.isWellFormed("usr_" + String(repeating: "!", count: 26), prefix: "usr"))
+    }
+
+    @Test func currencyCodesAreThreeCapitals() {
+        #expect(Currency("EUR") != nil)
+        #expect(Currency("eur") == nil)
+        #expect(Currency("EURO") == nil)
+        #expect(Currency("JPY")!.minorUnitDigits == 0)
+        #expect(Currency("KWD")!.minorUnitDigits == 3)
+    }
+
+    @Test func moneyFormatsMinorUnitsExactly() {
+        #expect(Money(amountMinor: 1250, currency: Currency("EUR")!).description == "12.50 EUR")
+        #expect(Money(amountMinor: -5, currency: Currency("EUR")!).description == "-0.05 EUR")
+        #expect(Money(amountMinor: 1500, currency: Currency("JPY")!).description == "1500 JPY")
+        #expect(Money(amountMinor: 1, currency: Currency("KWD")!).description == "0.001 KWD")
+        #expect(Money(amountMinor: .max, currency: Currency("EUR")!).description == "92233720368547758.07 EUR")
+    }
+
+    @Test func cursorsRoundTripAndRejectForgeries() throws {
+        let cursor = PageRequest.encode("usr_01abc")
+        let page = try PageRequest(limit: 10, cursor: cursor)
+        #expect(page.after == "usr_01abc")
+        #expect(throws: ValidationError.self) { try PageRequest(cursor: "not-a-cursor") }
+        #expect(throws: ValidationError.self) { try PageRequest(limit: 0) }
+        #expect(throws: ValidationError.self) { try PageRequest(limit: 101) }
+        #expect(try PageRequest().limit == 20)
+    }
+
+    @Test func pagesUseTheExtraItemOnlyToKnowMoreExist() {
+        let full = Page(fetched: ["a", "b", "c"], limit: 2, identifier: { $0 })
+        #expect(full.items == ["a", "b"])
+        #expect(full.nextCursor == PageRequest.encode("b"))
+        let last = Page(fetched: ["a", "b"], limit: 2, identifier: { $0 })
+        #expect(last.items == ["a", "b"])
+        #expect(last.nextCursor == nil)
+    }
+}

@@ -1,0 +1,115 @@
+import FiduciaDomain
+import FiduciaPersistence
+import FiduciaServices
+import Foundation
+import Logging
+import SQLKit
+
+/// The databases a test runs against: always a real SQLite file; also a real PostgreSQL server
+/// when `FIDUCIA_TEST_POSTGRES_URL` names one (the test script starts one and sets it).
+public enum TestDatabaseKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    public var description: String { rawValue }
+}
+
+public enum TestDatabases {
+    /// The admin URL of the test PostgreSQL server, if any.
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["FIDUCIA_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Every database kind available to this test run.
+    public static var kinds: [TestDatabaseKind] {
+        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    public static let logger = Logger(label: "fiducia.test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A fresh, empty database of `kind` (a new SQLite file, or a new PostgreSQL database), deleted
+    /// afterwards. Migrations are applied unless `migrate` is false.
+    public static func withDatabase<Result: Sendable>(
+        _ kind: TestDatabaseKind,
+        migrate: Bool = true,
+        _ body: (any DatabaseClient, DatabaseLocation) async throws -> Result
+    ) async throws -> Result {
+        let location = try await create(kind)
+        let database = try await DatabaseConnector.connect(to: location, logger: logger)
+        do {
+            if migrate { try await Migrator(database: database).apply(now: Date()) }
+            let result = try await body(database, location)
+            await database.close()
+            try await destroy(location)
+            return result
+        } catch {
+            await database.close()
+            try? await destroy(location)
+            throw error
+        }
+    }
+
+    /// Services over a fresh database, with a manual clock and cheap bcrypt.
+    public static func withServices<Result: Sendable>(
+        _ kind: TestDatabaseKind,
+        clock: ManualClock = ManualClock(),
+        settings: ServiceSettings = .forTests,
+        _ body: (AppServices) async throws -> Result
+    ) async throws -> Result {
+        try await withDatabase(kind) { database, _ in
+            try await body(AppServices(store: Store(database: database), settings: settings, clock: clock))
+        }
+    }
+
+    /// Makes a new empty database and returns where it is.
+    public static func create(_ kind: TestDatabaseKind) async throws -> DatabaseLocation {
+        let name = "fiducia_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return .sqlite(path: directory.appendingPathComponent("fiducia.sqlite").path)
+        case .postgres:
+            guard let url = postgresURL, case .postgres(var admin) = try DatabaseLocation(parsing: url) else {
+                preconditionFailure("FIDUCIA_TEST_POSTGRES_URL must be set to run PostgreSQL tests")
+            }
+            try await withAdmin(admin) { database in
+                try await database.raw("CREATE DATABASE \(ident: String(name))").run()
+            }
+            admin.database = String(name)
+            return .postgres(admin)
+        }
+    }
+
+    public static func destroy(_ location: DatabaseLocation) async throws {
+        switch location {
+        case .sqlite(let path):
+            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+        case .postgres(let database):
+            guard let url = postgresURL, case .postgres(let admin) = try DatabaseLocation(parsing: url) else { return }
+            try await withAdmin(admin) { connection in
+                try await connection.raw("DROP DATABASE IF EXISTS \(ident: database.database) WITH (FORCE)").run()
+            }
+        }
+    }
+
+    private static func withAdmin(_ admin: PostgresLocation, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+        let client = try await PostgresDatabaseClient.connect(admin, maximumConnections: 1, logger: logger)
+        do {
+            try await client.read(body)
+            await client.close()
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+}
+
+extension ServiceSettings {
+    /// Production settings with a cheap bcrypt cost, so tests that sign up many users stay fast.
+    public static var forTests: ServiceSettings {
+        var settings = ServiceSettings()
+        settings.bcryptCost = 4
+        return settings
+    }
+}
