@@ -19,6 +19,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// Tests import what they use too, but they may rely on transitive imports for brevity.
+let testSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
 let package = Package(
     name: "fiducia",
     platforms: [.macOS(.v15)],
@@ -165,12 +170,17 @@ let package = Package(
         .testTarget(
             name: "FiduciaDomainTests",
             dependencies: ["FiduciaDomain"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "FiduciaPersistenceTests",
             dependencies: ["FiduciaPersistence", "FiduciaServices", "FiduciaDomain", "FiduciaTestSupport", .product(name: "SQLKit", package: "sql-kit")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "FiduciaCLITests",
+            dependencies: ["FiduciaCLI", "FiduciaPersistence", "FiduciaDomain", "FiduciaTestSupport"],
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "FiduciaWebTests",
@@ -185,7 +195,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

@@ -73,16 +73,18 @@ public final class JobRunner: Service, Sendable {
 
     public func run() async throws {
         logger.info("job runner started", metadata: ["owner": "\(owner)"])
-        try await cancelWhenGracefulShutdown {
+        // On shutdown the pass in progress finishes (each job is one transaction), then the loop ends.
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     _ = try await self.runDueJobs()
                 } catch {
                     self.logger.error("job runner pass failed", metadata: ["error": "\(String(reflecting: error))"])
                 }
-                try await Task.sleep(for: .milliseconds(Int(self.pollIntervalSeconds * 1000)))
+                try? await Task.sleep(for: .milliseconds(Int(self.pollIntervalSeconds * 1000)))
             }
         }
+        logger.info("job runner stopped", metadata: ["owner": "\(owner)"])
     }
 
     /// One pass: makes sure the current period's recurring jobs exist, then runs every due job.

@@ -48,6 +48,7 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         let requestID = Self.acceptable(request.headers[.requestID]) ?? SecretToken.base64URL(random.bytes(12))
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.logger[metadataKey: "hb.request.id"] = nil
         let logger = context.logger
         let start = ContinuousClock.now
         let scope = RequestScope(requestID: requestID, principal: .anonymous, logger: logger)

@@ -1,0 +1,125 @@
+import FiduciaTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The pages through the real router, as a browser without JavaScript would use them.
+@Suite("Account pages")
+struct AccountPagesTests {
+    /// A browser's cookie jar, reduced to what these pages set.
+    struct Browser {
+        var cookies: [String: String] = [:]
+
+        mutating func absorb(_ response: TestResponseLike) {
+            for header in response.setCookies {
+                let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { cookies[String(pair[0])] = String(pair[1]) } else if pair.count == 1 { cookies[String(pair[0])] = "" }
+            }
+        }
+
+        var cookieHeader: String { cookies.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+    }
+
+    static func csrfToken(in html: String) -> String? {
+        guard let range = html.range(of: #"name="csrfToken" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func form(_ fields: [String: String]) -> String {
+        fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+
+    @Test func signUpLogOutAndLogInThroughTheForms() async throws {
+        try await WebHarness.run { web in
+            var browser = Browser()
+            func visit(_ method: HTTPRequest.Method, _ path: String, form: [String: String]? = nil) async throws -> TestResponseLike {
+                var headers = ["Cookie": browser.cookieHeader]
+                if form != nil { headers["Content-Type"] = "application/x-www-form-urlencoded" }
+                let response = try await web.client.executeRequest(
+                    uri: path, method: method,
+                    headers: HTTPFields(headers.filter { !$0.value.isEmpty }.map { HTTPField(name: HTTPField.Name($0.key)!, value: $0.value) }),
+                    body: form.map { .init(string: Self.form($0)) }
+                )
+                let like = TestResponseLike(response)
+                browser.absorb(like)
+                return like
+            }
+
+            let home = try await visit(.get, "/")
+            #expect(home.status == .ok)
+            #expect(home.text.contains("Trade with strangers"))
+
+            let signupPage = try await visit(.get, "/signup")
+            let token = try #require(Self.csrfToken(in: signupPage.text))
+
+            // Without the token the form is refused and nothing is written.
+            let forged = try await visit(.post, "/signup", form: ["displayName": "Ann", "email": "ann@example.com", "password": "correct horse battery", "buyer": "on"])
+            #expect(forged.status == .forbidden)
+            #expect(try await web.userCount() == 0)
+
+            let invalid = try await visit(.post, "/signup", form: ["csrfToken": token, "displayName": "Ann", "email": "nope", "password": "short"])
+            #expect(invalid.status == .badRequest)
+            #expect(invalid.text.contains("There is a problem"))
+            #expect(invalid.text.contains(#"value="Ann""#))
+
+            let created = try await visit(.post, "/signup", form: ["csrfToken": token, "displayName": "Ann", "email": "ann@example.com", "password": "correct horse battery", "seller": "on"])
+            #expect(created.status == .seeOther)
+            #expect(created.location == "/account?notice=welcome")
+            #expect(browser.cookies["fiducia_session"]?.isEmpty == false)
+
+            let account = try await visit(.get, "/account?notice=welcome")
+            #expect(account.status == .ok)
+            #expect(account.text.contains("ann@example.com"))
+            #expect(account.text.contains("Welcome to Fiducia"))
+
+            let logout = try await visit(.post, "/logout", form: ["csrfToken": token])
+            #expect(logout.status == .seeOther)
+            let signedOut = try await visit(.get, "/account")
+            #expect(signedOut.status == .seeOther)
+            #expect(signedOut.location == "/login?next=/account")
+
+            let wrong = try await visit(.post, "/login", form: ["csrfToken": token, "email": "ann@example.com", "password": "wrong password!"])
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.text.contains("The email or the password is wrong."))
+
+            let loggedIn = try await visit(.post, "/login", form: ["csrfToken": token, "email": "ann@example.com", "password": "correct horse battery", "next": "//evil.example"])
+            #expect(loggedIn.status == .seeOther)
+            #expect(loggedIn.location == "/account?notice=logged-in")
+            #expect(try await visit(.get, "/account").status == .ok)
+        }
+    }
+
+    @Test func pagesAnswerProblemsAsPagesAndNeverLoadOtherSites() async throws {
+        try await WebHarness.run { web in
+            let missing = try await web.request(.get, "/no-such-page", headers: ["Accept": "text/html"])
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(missing.text.contains("No such page"))
+            for path in ["/", "/signup", "/login", "/docs", "/problems"] {
+                let page = try await web.request(.get, path)
+                #expect(page.status == .ok, "\(path)")
+                #expect(!page.text.contains("http://") && !page.text.contains("https://cdn"), "\(path) loads nothing from elsewhere")
+                #expect(page.header("Content-Security-Policy")?.contains("default-src 'self'") == true)
+            }
+            let css = try await web.request(.get, "/static/fiducia.css")
+            #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
+        }
+    }
+}
+
+/// The parts of a test response the page tests use.
+struct TestResponseLike {
+    let status: HTTPResponse.Status
+    let text: String
+    let location: String?
+    let setCookies: [String]
+
+    init(_ response: TestResponse) {
+        status = response.status
+        text = String(buffer: response.body)
+        location = response.headers[.location]
+        setCookies = response.headers[values: .setCookie]
+    }
+}

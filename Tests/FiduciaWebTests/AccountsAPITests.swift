@@ -1,0 +1,127 @@
+import FiduciaTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("Accounts API")
+struct AccountsAPITests {
+    @Test(arguments: TestDatabaseKind.allCases.filter(TestDatabases.kinds.contains))
+    func signUpLogInCurrentUserLogOut(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let created = try await web.request(.post, "/v1/users", json: #"{"email":"Ann@Example.com","password":"correct horse battery","displayName":"Ann","roles":["buyer","seller"]}"#)
+            #expect(created.status == .created)
+            let id = try #require(created.object["id"] as? String)
+            #expect(id.hasPrefix("usr_"))
+            #expect(created.object["email"] as? String == "ann@example.com")
+            #expect(created.object["roles"] as? [String] == ["buyer", "seller"])
+
+            let token = try await web.logIn("ann")
+            #expect(token.hasPrefix("fs_"))
+            let me = try await web.request(.get, "/v1/users/me", token: token)
+            #expect(me.status == .ok)
+            #expect(me.object["id"] as? String == id)
+            #expect(me.object["email"] as? String == "ann@example.com")
+
+            #expect(try await web.request(.delete, "/v1/sessions/current", token: token).status == .noContent)
+            let after = try await web.request(.get, "/v1/users/me", token: token)
+            #expect(after.status == .unauthorized)
+            #expect(after.problemType == "/problems/invalid-token")
+        }
+    }
+
+    @Test func privateFieldsAreHiddenFromOthers() async throws {
+        try await WebHarness.run { web in
+            let ann = try await web.user("ann")
+            let bob = try await web.user("bob")
+            let asBob = try await web.request(.get, "/v1/users/\(ann.id)", token: bob.token)
+            #expect(asBob.status == .ok)
+            #expect(asBob.object["displayName"] as? String == "ann")
+            #expect(asBob.object["email"] == nil)
+            let anonymous = try await web.request(.get, "/v1/users/\(ann.id)")
+            #expect(anonymous.object["email"] == nil)
+            let asAnn = try await web.request(.get, "/v1/users/\(ann.id)", token: ann.token)
+            #expect(asAnn.object["email"] as? String == "ann@example.com")
+            #expect(try await web.request(.get, "/v1/users/usr_nobody").problemType == "/problems/not-found")
+        }
+    }
+
+    @Test func wrongCredentialsAreOneAnswerForUnknownEmailAndWrongPassword() async throws {
+        try await WebHarness.run { web in
+            try await web.signUp("ann")
+            let wrongPassword = try await web.request(.post, "/v1/sessions", json: #"{"email":"ann@example.com","password":"not the password"}"#)
+            let unknownEmail = try await web.request(.post, "/v1/sessions", json: #"{"email":"zed@example.com","password":"not the password"}"#)
+            for response in [wrongPassword, unknownEmail] {
+                #expect(response.status == .unauthorized)
+                #expect(response.problemType == "/problems/invalid-credentials")
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            #expect(wrongPassword.object["detail"] as? String == unknownEmail.object["detail"] as? String)
+        }
+    }
+
+    @Test func onlyAdministratorsGrantStaffRolesAndListUsers() async throws {
+        try await WebHarness.run { web in
+            let forbidden = try await web.request(.post, "/v1/users", json: #"{"email":"m@example.com","password":"correct horse battery","displayName":"M","roles":["moderator"]}"#)
+            #expect(forbidden.status == .badRequest)
+            #expect((forbidden.object["errors"] as? [[String: Any]])?.first?["field"] as? String == "roles")
+
+            let admin = try await web.administrator()
+            let moderator = try await web.request(.post, "/v1/users", json: #"{"email":"m@example.com","password":"correct horse battery","displayName":"M","roles":["moderator"]}"#, token: admin)
+            #expect(moderator.status == .created)
+
+            let buyer = try await web.user("ann")
+            #expect(try await web.request(.get, "/v1/users", token: buyer.token).problemType == "/problems/forbidden")
+            #expect(try await web.request(.get, "/v1/users").problemType == "/problems/authentication-required")
+
+            for index in 0..<4 { try await web.signUp("user\(index)") }
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let query = cursor.map { "&cursor=\($0)" } ?? ""
+                let page = try await web.request(.get, "/v1/users?limit=2\(query)", token: admin)
+                #expect(page.status == .ok)
+                let items = try #require(page.object["items"] as? [[String: Any]])
+                #expect(items.count <= 2)
+                seen += items.compactMap { $0["id"] as? String }
+                cursor = page.object["nextCursor"] as? String
+            } while cursor != nil
+            #expect(seen.count == 7)  // root, moderator, ann, four users
+            #expect(seen == seen.sorted())
+            #expect(try await web.request(.get, "/v1/users?limit=500", token: admin).status == .badRequest)
+            #expect(try await web.request(.get, "/v1/users?cursor=garbage", token: admin).problemType == "/problems/validation-failed")
+        }
+    }
+
+    @Test func apiClientsCreateUsersAndActOnlyForThem() async throws {
+        try await WebHarness.run { web in
+            let admin = try await web.administrator()
+            let registered = try await web.request(.post, "/v1/api-clients", json: #"{"name":"Tea Market"}"#, token: admin)
+            #expect(registered.status == .created)
+            let key = try #require(registered.object["apiKey"] as? String)
+            #expect(key.hasPrefix("fk_"))
+
+            let created = try await web.request(.post, "/v1/users", json: #"{"email":"shop@example.com","displayName":"Shop","roles":["seller"],"externalId":"m-42"}"#, token: key)
+            #expect(created.status == .created)
+            let shopID = try #require(created.object["id"] as? String)
+            #expect(created.object["externalId"] as? String == "m-42")
+
+            let duplicate = try await web.request(.post, "/v1/users", json: #"{"email":"shop2@example.com","displayName":"Shop 2","externalId":"m-42"}"#, token: key)
+            #expect(duplicate.problemType == "/problems/external-id-taken")
+
+            let acting = try await web.request(.get, "/v1/users/me", token: key, headers: ["Fiducia-On-Behalf-Of": shopID])
+            #expect(acting.status == .ok)
+            #expect(acting.object["id"] as? String == shopID)
+
+            let stranger = try await web.signUp("ann")
+            let refused = try await web.request(.get, "/v1/users/me", token: key, headers: ["Fiducia-On-Behalf-Of": stranger])
+            #expect(refused.status == .forbidden)
+            #expect(refused.problemType == "/problems/on-behalf-not-allowed")
+
+            let notAdmin = try await web.user("bob")
+            #expect(try await web.request(.post, "/v1/api-clients", json: #"{"name":"X"}"#, token: notAdmin.token).status == .forbidden)
+            #expect(try await web.request(.get, "/v1/users/me", token: "fk_forged").problemType == "/problems/invalid-token")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import FiduciaTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("HTTP conventions")
+struct ConventionsTests {
+    /// Each of these is refused with a 4xx problem, and none writes anything.
+    @Test func badInputGetsAProblemAndChangesNothing() async throws {
+        try await WebHarness.run { web in
+            let cases: [(String, HTTPRequest.Method, String?, [String: String], Int, String)] = [
+                ("/v1/users", .post, "{not json", [:], 400, "malformed-request"),
+                ("/v1/users", .post, "[]", [:], 400, "malformed-request"),
+                ("/v1/users", .post, #"{"email":"a@b.co"}"#, [:], 400, "validation-failed"),
+                ("/v1/users", .post, #"{"email":42,"displayName":"A","password":"correct horse"}"#, [:], 400, "validation-failed"),
+                ("/v1/users", .post, #"{"email":"a@b.co","displayName":"A","password":"correct horse","roles":["king"]}"#, [:], 400, "validation-failed"),
+                ("/v1/users", .post, #"{"email":"a@b.co","displayName":"A","password":"correct horse","surprise":1}"#, [:], 400, "validation-failed"),
+                ("/v1/users", .post, nil, [:], 400, "malformed-request"),
+                ("/v1/users", .post, #"{"email":"a@b.co","displayName":"A","password":"correct horse"}"#, ["Authorization": "Basic YTpi"], 401, "invalid-token"),
+                ("/v1/users", .post, #"{"email":"a@b.co","displayName":"A","password":"correct horse"}"#, ["Authorization": "Bearer fs_nope"], 401, "invalid-token"),
+                ("/v1/nothing-here", .get, nil, [:], 404, "route-not-found"),
+                ("/v1/users/me", .get, nil, [:], 401, "authentication-required"),
+                ("/v1/users", .post, String(repeating: "x", count: 70_000), [:], 413, "body-too-large"),
+            ]
+            for (path, method, body, headers, status, code) in cases {
+                let response = try await web.request(method, path, json: body, headers: headers)
+                #expect(response.status.code == status, "\(method) \(path) \(body?.prefix(40) ?? "")")
+                #expect(response.problemType == "/problems/\(code)", "\(method) \(path): \(response.text)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(response.object["requestId"] as? String == response.header("X-Request-Id"))
+                #expect((response.object["detail"] as? String)?.isEmpty == false)
+            }
+            let wrongType = try await web.request(.post, "/v1/users", headers: ["Content-Type": "text/plain"])
+            #expect(wrongType.status.code == 415 || wrongType.status.code == 400)
+            #expect(try await web.userCount() == 0)
+        }
+    }
+
+    @Test func idempotencyKeyReplaysTheFirstResponse() async throws {
+        try await WebHarness.run { web in
+            let body = #"{"email":"ann@example.com","password":"correct horse battery","displayName":"Ann"}"#
+            let first = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "signup-1"])
+            let second = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "signup-1"])
+            #expect(first.status == .created)
+            #expect(second.status == .created)
+            #expect(second.text == first.text)
+            #expect(second.header("Idempotent-Replayed") == "true")
+            #expect(first.header("Idempotent-Replayed") == nil)
+            #expect(try await web.userCount() == 1)
+
+            let different = try await web.request(.post, "/v1/users", json: body.replacingOccurrences(of: "Ann", with: "Bob"), headers: ["Idempotency-Key": "signup-1"])
+            #expect(different.status == .unprocessableContent)
+            #expect(different.problemType == "/problems/idempotency-key-reused")
+
+            // A named error is an answer too: replayed, not run again.
+            let conflict = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "signup-2"])
+            #expect(conflict.problemType == "/problems/email-taken")
+            let replayedConflict = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "signup-2"])
+            #expect(replayedConflict.text == conflict.text)
+            #expect(replayedConflict.header("Idempotent-Replayed") == "true")
+
+            let invalid = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "has space"])
+            #expect(invalid.problemType == "/problems/validation-failed")
+            #expect(try await web.userCount() == 1)
+        }
+    }
+
+    @Test func requestIDsAreKeptWhenSaneAndMadeOtherwise() async throws {
+        try await WebHarness.run { web in
+            let kept = try await web.request(.get, "/health", headers: ["X-Request-Id": "trace-123"])
+            #expect(kept.header("X-Request-Id") == "trace-123")
+            let replaced = try await web.request(.get, "/health", headers: ["X-Request-Id": "bad id\twith tab"])
+            #expect(replaced.header("X-Request-Id") != nil)
+            #expect(replaced.header("X-Request-Id") != "bad id\twith tab")
+        }
+    }
+
+    @Test func operationsEndpoints() async throws {
+        try await WebHarness.run { web in
+            #expect(try await web.request(.get, "/health").object["status"] as? String == "ok")
+            let ready = try await web.request(.get, "/ready")
+            #expect(ready.status == .ok)
+            #expect(ready.object["database"] as? String == "sqlite")
+            try await web.signUp("ann")
+            let metrics = try await web.request(.get, "/metrics")
+            #expect(metrics.text.contains(#"fiducia_http_requests_total{method="POST",route="/v1/users",status="201"} 1"#))
+            #expect(metrics.text.contains("fiducia_http_request_duration_seconds_bucket"))
+        }
+    }
+
+    @Test func openAPIDocumentAndReferenceAreServed() async throws {
+        try await WebHarness.run { web in
+            let document = try await web.request(.get, "/openapi.yaml")
+            #expect(document.status == .ok)
+            #expect(document.text.hasPrefix("openapi: 3.1"))
+            let docs = try await web.request(.get, "/docs")
+            #expect(docs.status == .ok)
+            for operation in ["createUser", "createSession", "getCurrentUser"] {
+                #expect(docs.text.contains(#"id="\#(operation)""#))
+            }
+            let problems = try await web.request(.get, "/problems")
+            #expect(problems.text.contains("idempotency-key-reused"))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+"""Shared set-up for the browser tests: a real Fiducia server and a real headless Chromium."""
+import os
+import unittest
+import uuid
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE_URL = os.environ.get("FIDUCIA_BASE_URL", "http://127.0.0.1:8080")
+
+
+def make_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,900"):
+        options.add_argument(argument)
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
+class BrowserTestCase(unittest.TestCase):
+    """Each test gets a fresh browser (fresh cookies) against the one server."""
+
+    def setUp(self):
+        self.driver = make_driver()
+        self.driver.implicitly_wait(5)
+        self.wait = WebDriverWait(self.driver, 10)
+
+    def tearDown(self):
+        self.driver.quit()
+
+    def visit(self, path):
+        self.driver.get(BASE_URL + path)
+
+    def fill(self, field_id, value):
+        element = self.driver.find_element(By.ID, field_id)
+        element.clear()
+        element.send_keys(value)
+
+    def submit(self, form_action):
+        self.driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type="submit"]').click()
+
+    def wait_for_path(self, path):
+        self.wait.until(expected_conditions.url_contains(path))
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    @staticmethod
+    def unique_email(name):
+        return f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+
+    def sign_up(self, name, email, password="correct horse battery", seller=False):
+        self.visit("/signup")
+        self.fill("displayName", name)
+        self.fill("email", email)
+        self.fill("password", password)
+        if seller:
+            self.driver.find_element(By.NAME, "seller").click()
+        self.submit("/signup")
+        self.wait_for_path("/account")
+
+    def log_in(self, email, password="correct horse battery"):
+        self.visit("/login")
+        self.fill("email", email)
+        self.fill("password", password)
+        self.submit("/login")
+        self.wait_for_path("/account")
+
+    def log_out(self):
+        self.driver.find_element(By.CSS_SELECTOR, 'form[action="/logout"] button').click()
+        self.wait.until(lambda driver: "Log in" in self.text())
