@@ -11,6 +11,9 @@ public struct Repositories: Sendable {
     public let idempotency: any IdempotencyRepository
     public let secrets: any ServerSecretRepository
     public let jobs: any JobRepository
+    public let ledger: any LedgerRepository
+    public let orders: any OrderRepository
+    public let payments: any PaymentRepository
 
     init(sql: any SQLDatabase, kind: DatabaseKind) {
         self.kind = kind
@@ -20,6 +23,9 @@ public struct Repositories: Sendable {
         self.idempotency = SQLIdempotencyRepository(sql: sql)
         self.secrets = SQLServerSecretRepository(sql: sql)
         self.jobs = SQLJobRepository(sql: sql, kind: kind)
+        self.ledger = SQLLedgerRepository(sql: sql, kind: kind)
+        self.orders = SQLOrderRepository(sql: sql, kind: kind)
+        self.payments = SQLPaymentRepository(sql: sql, kind: kind)
     }
 }
 
@@ -39,6 +45,14 @@ public struct Store: Sendable {
     ) async throws -> Result {
         let kind = database.kind
         return try await database.read { try await body(Repositories(sql: $0, kind: kind)) }
+    }
+
+    /// Reads from one consistent snapshot (for audits and reports).
+    public func snapshot<Result: Sendable>(
+        _ body: @escaping @Sendable (Repositories) async throws -> Result
+    ) async throws -> Result {
+        let kind = database.kind
+        return try await database.snapshot { try await body(Repositories(sql: $0, kind: kind)) }
     }
 
     /// Runs `body` in one transaction: all of its writes happen, or none.

@@ -12,13 +12,18 @@ public struct AppServices: Sendable {
     public let settings: ServiceSettings
     public let accounts: AccountService
     public let idempotency: IdempotencyService
+    public let ledger: LedgerService
+    public let escrow: EscrowService
+    public let payments: PaymentsService
+    let sandbox: SandboxPaymentProvider
 
     public init(
         store: Store,
         settings: ServiceSettings = ServiceSettings(),
         clock: any WallClock = SystemClock(),
         random: any RandomSource = SystemRandomSource(),
-        passwords: (any PasswordHasher)? = nil
+        passwords: (any PasswordHasher)? = nil,
+        logger: Logger = Logger(label: "fiducia")
     ) {
         self.store = store
         self.clock = clock
@@ -27,6 +32,12 @@ public struct AppServices: Sendable {
         let passwords = passwords ?? BcryptPasswordHasher(cost: settings.bcryptCost)
         self.accounts = AccountService(store: store, clock: clock, random: random, passwords: passwords, settings: settings)
         self.idempotency = IdempotencyService(store: store, clock: clock, settings: settings)
+        let ledger = LedgerService(store: store, clock: clock, random: random)
+        self.ledger = ledger
+        let sandbox = SandboxPaymentProvider(store: store, clock: clock, random: random)
+        self.sandbox = sandbox
+        self.escrow = EscrowService(store: store, clock: clock, random: random, ledger: ledger, provider: sandbox, settings: settings.escrow, logger: logger)
+        self.payments = PaymentsService(store: store, clock: clock, random: random, ledger: ledger, provider: sandbox, logger: logger)
     }
 
     /// The background worker, with a handler for every kind of job Fiducia schedules.
@@ -43,7 +54,10 @@ public struct AppServices: Sendable {
     }
 
     var jobHandlers: [JobHandler] {
-        [Housekeeping.handler(settings: settings)]
+        let payments = payments
+        return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + [
+            sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
+        ]
     }
 
     var recurringJobs: [RecurringJob] {

@@ -113,3 +113,23 @@ extension ServiceSettings {
         return settings
     }
 }
+
+extension AppServices {
+    /// Signs up a user through the real service and returns them with a principal acting as them.
+    public func makeUser(_ name: String, roles: Set<Role> = [.buyer]) async throws -> (user: User, principal: Principal) {
+        let admin = Principal.user(
+            User(id: UserID("usr_test_admin"), email: "", displayName: "admin", roles: [.admin], createdAt: clock.now()),
+            session: SessionID("ses_test")
+        )
+        let user = try await accounts.signUp(
+            .init(email: "\(name)@example.com", password: "correct horse battery", displayName: name, roles: roles),
+            by: admin
+        )
+        return (user, .user(user, session: SessionID("ses_\(name)")))
+    }
+
+    /// A staff principal for tests.
+    public func makeStaff(_ name: String = "moderator") async throws -> Principal {
+        try await makeUser(name, roles: [.moderator, .admin]).principal
+    }
+}

@@ -1,3 +1,4 @@
+import FiduciaDomain
 import FiduciaPersistence
 import FiduciaServices
 import FiduciaWeb
@@ -53,6 +54,24 @@ struct Configuration: Sendable {
         },
         Key(name: "FIDUCIA_BCRYPT_COST", defaultValue: "12", meaning: "bcrypt work factor for passwords (4 to 31)") {
             $0.settings.bcryptCost = UInt8(try integer($1, name: "FIDUCIA_BCRYPT_COST", range: 4...31))
+        },
+        Key(name: "FIDUCIA_PAYMENT_WINDOW_HOURS", defaultValue: "24", meaning: "Hours a buyer has to pay before an order is cancelled") {
+            $0.settings.escrow.paymentWindowSeconds = Double(try integer($1, name: "FIDUCIA_PAYMENT_WINDOW_HOURS", range: 1...720)) * 3600
+        },
+        Key(name: "FIDUCIA_AUTO_COMPLETE_DAYS", defaultValue: "10", meaning: "Days after shipment when an order completes (money released) unless the buyer asked for a refund") {
+            $0.settings.escrow.autoCompleteSeconds = Double(try integer($1, name: "FIDUCIA_AUTO_COMPLETE_DAYS", range: 1...90)) * 86_400
+        },
+        Key(name: "FIDUCIA_MAX_EXTENSION_DAYS", defaultValue: "10", meaning: "Days by which a seller may extend the confirmation period, once") {
+            $0.settings.escrow.maximumExtensionDays = try integer($1, name: "FIDUCIA_MAX_EXTENSION_DAYS", range: 1...60)
+        },
+        Key(name: "FIDUCIA_FEE_BASIS_POINTS", defaultValue: "200", meaning: "Platform fee per completed order, in basis points (200 = 2%)") {
+            $0.settings.escrow.feeBasisPoints = try integer($1, name: "FIDUCIA_FEE_BASIS_POINTS", range: 0...5_000)
+        },
+        Key(name: "FIDUCIA_FUND_SHARE_BASIS_POINTS", defaultValue: "2000", meaning: "Share of the fee that feeds the buyer guarantee fund, in basis points of the fee") {
+            $0.settings.escrow.fundShareBasisPoints = try integer($1, name: "FIDUCIA_FUND_SHARE_BASIS_POINTS", range: 0...10_000)
+        },
+        Key(name: "FIDUCIA_MICROPAYMENT_LIMIT_MINOR", defaultValue: "1000", meaning: "Largest purchase (minor units) that may go on the monthly statement") {
+            $0.settings.escrow.microPaymentLimitMinor = Int64(try integer($1, name: "FIDUCIA_MICROPAYMENT_LIMIT_MINOR", range: 0...100_000_000))
         },
     ]
 

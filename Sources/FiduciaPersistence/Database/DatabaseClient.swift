@@ -21,6 +21,12 @@ public protocol DatabaseClient: Sendable {
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result
 
+    /// Runs `body` in a read-only transaction that sees one consistent snapshot of the database,
+    /// however long it takes and whatever is written meanwhile (for audits and reports).
+    func snapshot<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result
+
     /// Runs `body` in one transaction: committed if `body` returns, rolled back if it throws.
     ///
     /// On PostgreSQL a transaction that fails on a deadlock or a serialization conflict is run

@@ -105,6 +105,23 @@ public final class SQLiteDatabaseClient: DatabaseClient {
         }
     }
 
+    public func snapshot<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await readers.withConnection { connection in
+            // In WAL mode a read transaction sees the database as of its first read, to its end.
+            try await Self.execute(connection, "BEGIN")
+            do {
+                let result = try await body(connection.sql(queryLogLevel: .trace))
+                try await Self.execute(connection, "COMMIT")
+                return result
+            } catch {
+                try? await Self.execute(connection, "ROLLBACK")
+                throw error
+            }
+        }
+    }
+
     public func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {

@@ -2,6 +2,7 @@
 public enum SchemaMigrations {
     public static let all: [Migration] = [
         accounts,
+        escrow,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -82,5 +83,168 @@ public enum SchemaMigrations {
             """,
             "CREATE INDEX jobs_due ON jobs (state, due_at)",
         ]
+    }
+
+    /// Orders, the double-entry ledger, payouts, monthly statements, payment-provider records.
+    static let escrow = Migration(version: 2, name: "orders, ledger, payouts, statements, webhooks") { kind in
+        var statements = [
+            """
+            CREATE TABLE seller_policies (
+                seller_id TEXT PRIMARY KEY REFERENCES users (id),
+                return_window_days INTEGER NOT NULL,
+                genuine_goods_guarantee INTEGER NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE orders (
+                id TEXT PRIMARY KEY,
+                buyer_id TEXT NOT NULL REFERENCES users (id),
+                seller_id TEXT NOT NULL REFERENCES users (id),
+                currency TEXT NOT NULL,
+                total_minor BIGINT NOT NULL CHECK (total_minor > 0),
+                status TEXT NOT NULL,
+                payment_method TEXT,
+                pay_by BIGINT NOT NULL,
+                paid_at BIGINT,
+                shipped_at BIGINT,
+                confirm_by BIGINT,
+                completed_at BIGINT,
+                closed_at BIGINT,
+                refunded_minor BIGINT NOT NULL,
+                confirmation_extended INTEGER NOT NULL,
+                escrow_frozen INTEGER NOT NULL,
+                fee_basis_points INTEGER NOT NULL,
+                fund_share_basis_points INTEGER NOT NULL,
+                details TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX orders_buyer ON orders (buyer_id, id)",
+            "CREATE INDEX orders_seller ON orders (seller_id, id)",
+            "CREATE INDEX orders_status ON orders (status)",
+            """
+            CREATE TABLE ledger_accounts (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                debits_posted BIGINT NOT NULL,
+                credits_posted BIGINT NOT NULL,
+                debits_pending BIGINT NOT NULL,
+                credits_pending BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (owner, kind, currency)
+            )
+            """,
+            """
+            CREATE TABLE ledger_transfers (
+                id TEXT PRIMARY KEY,
+                debit_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+                credit_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+                amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+                currency TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                pending_id TEXT REFERENCES ledger_transfers (id),
+                purpose TEXT NOT NULL,
+                reference TEXT NOT NULL UNIQUE,
+                order_id TEXT,
+                created_at BIGINT NOT NULL,
+                CHECK (debit_account_id <> credit_account_id)
+            )
+            """,
+            // A hold is posted or voided once: the database refuses a second resolution even if two
+            // servers race past every check above it.
+            "CREATE UNIQUE INDEX ledger_transfers_resolution ON ledger_transfers (pending_id)",
+            "CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, created_at)",
+            "CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, created_at)",
+            "CREATE INDEX ledger_transfers_order ON ledger_transfers (order_id)",
+            """
+            CREATE TABLE payouts (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                currency TEXT NOT NULL,
+                amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+                destination TEXT NOT NULL,
+                status TEXT NOT NULL,
+                failure_reason TEXT,
+                created_at BIGINT NOT NULL,
+                settled_at BIGINT
+            )
+            """,
+            "CREATE INDEX payouts_user ON payouts (user_id, id)",
+            """
+            CREATE TABLE statements (
+                id TEXT PRIMARY KEY,
+                buyer_id TEXT NOT NULL REFERENCES users (id),
+                currency TEXT NOT NULL,
+                month TEXT NOT NULL,
+                status TEXT NOT NULL,
+                total_minor BIGINT NOT NULL,
+                item_count INTEGER NOT NULL,
+                failure_reason TEXT,
+                created_at BIGINT NOT NULL,
+                settled_at BIGINT,
+                UNIQUE (buyer_id, currency, month)
+            )
+            """,
+            """
+            CREATE TABLE payment_cards (
+                user_id TEXT PRIMARY KEY REFERENCES users (id),
+                token TEXT NOT NULL,
+                label TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE webhook_events (
+                provider TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                PRIMARY KEY (provider, event_id)
+            )
+            """,
+            """
+            CREATE TABLE sandbox_charges (
+                idempotency_key TEXT PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                amount_minor BIGINT NOT NULL,
+                currency TEXT NOT NULL,
+                card_token TEXT NOT NULL,
+                status TEXT NOT NULL,
+                refunded_minor BIGINT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ]
+        // Transfers are append-only: the database itself refuses to change or delete one.
+        switch kind {
+        case .sqlite:
+            statements += [
+                """
+                CREATE TRIGGER ledger_transfers_no_update BEFORE UPDATE ON ledger_transfers
+                BEGIN SELECT RAISE(ABORT, 'ledger transfers are append-only'); END
+                """,
+                """
+                CREATE TRIGGER ledger_transfers_no_delete BEFORE DELETE ON ledger_transfers
+                BEGIN SELECT RAISE(ABORT, 'ledger transfers are append-only'); END
+                """,
+            ]
+        case .postgres:
+            statements += [
+                """
+                CREATE FUNCTION ledger_transfers_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'ledger transfers are append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER ledger_transfers_no_change BEFORE UPDATE OR DELETE ON ledger_transfers
+                FOR EACH ROW EXECUTE FUNCTION ledger_transfers_append_only()
+                """,
+            ]
+        }
+        return statements
     }
 }

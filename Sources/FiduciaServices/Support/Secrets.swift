@@ -99,3 +99,11 @@ extension SecretToken {
         SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+extension SecretToken {
+    /// Hex HMAC-SHA256 of `message` under `key` (the form webhook signatures use).
+    public static func hmacHex(_ message: some Sequence<UInt8>, key: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(message), using: SymmetricKey(data: Data(key.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,3 +1,4 @@
+import FiduciaDomain
 import Foundation
 
 /// Business settings that every Fiducia server of one deployment must agree on.
@@ -10,6 +11,8 @@ public struct ServiceSettings: Sendable, Equatable {
     public var idempotencyRetentionSeconds: TimeInterval = 24 * 3600
     /// How long a claimed idempotency key stays locked if its server dies mid-request.
     public var idempotencyLockSeconds: TimeInterval = 60
+    /// Orders, escrow timeouts, fees and the micro-payment limit.
+    public var escrow = EscrowSettings()
 
     public init() {}
 }

@@ -1,0 +1,162 @@
+import FiduciaDomain
+import Foundation
+import SQLKit
+
+/// Stores accounts (with their running totals) and the append-only transfers.
+public protocol LedgerRepository: Sendable {
+    /// The account, opening it (with zero totals) if it does not exist; on PostgreSQL the row is
+    /// locked until the transaction ends. Callers lock accounts in a fixed order to avoid deadlocks.
+    func lockAccount(owner: LedgerOwner, kind: LedgerAccountKind, currency: Currency, newID: LedgerAccountID, now: Date) async throws -> LedgerAccount
+    /// The account if it exists (no lock).
+    func account(owner: LedgerOwner, kind: LedgerAccountKind, currency: Currency) async throws -> LedgerAccount?
+    func accounts(owner: LedgerOwner) async throws -> [LedgerAccount]
+    func allAccounts() async throws -> [LedgerAccount]
+    func transfer(reference: String) async throws -> Transfer?
+    /// Whether a post or void of this pending transfer exists.
+    func isResolved(_ pending: TransferID) async throws -> Bool
+    /// Writes a transfer and its accounts' new totals (already checked by `LedgerRules`).
+    func record(_ transfer: Transfer, debit: LedgerAccount, credit: LedgerAccount) async throws
+    /// Transfers touching any of `accounts` created in [from, to), oldest first.
+    func transfers(touching accounts: [LedgerAccountID], from: Date, to: Date) async throws -> [Transfer]
+    /// All transfers in id order after `cursor`, `limit` at a time (for verification).
+    func transfers(after cursor: TransferID?, limit: Int) async throws -> [Transfer]
+    func recentTransfers(limit: Int) async throws -> [Transfer]
+    func transferCount() async throws -> Int
+}
+
+struct SQLLedgerRepository: LedgerRepository {
+    let sql: any SQLDatabase
+    let kind: DatabaseKind
+
+    static let accountColumns = "id, owner, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending"
+    static let transferColumns = "id, debit_account_id, credit_account_id, amount_minor, currency, mode, pending_id, purpose, reference, order_id, created_at"
+
+    func lockAccount(owner: LedgerOwner, kind accountKind: LedgerAccountKind, currency: Currency, newID: LedgerAccountID, now: Date) async throws -> LedgerAccount {
+        try await sql.raw("""
+            INSERT INTO ledger_accounts (id, owner, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending, created_at)
+            VALUES (\(bind: newID.rawValue), \(bind: owner.storageKey), \(bind: accountKind.rawValue), \(bind: currency.code), 0, 0, 0, 0, \(bind: now.millisecondsSince1970))
+            ON CONFLICT (owner, kind, currency) DO NOTHING
+            """).run()
+        guard let row = try await sql.raw("""
+            SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts
+            WHERE owner = \(bind: owner.storageKey) AND kind = \(bind: accountKind.rawValue) AND currency = \(bind: currency.code)\(unsafeRaw: kind.forUpdate)
+            """).first()
+        else { preconditionFailure("the account was just opened") }
+        return try Self.account(row)
+    }
+
+    func account(owner: LedgerOwner, kind accountKind: LedgerAccountKind, currency: Currency) async throws -> LedgerAccount? {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts
+            WHERE owner = \(bind: owner.storageKey) AND kind = \(bind: accountKind.rawValue) AND currency = \(bind: currency.code)
+            """).first().map(Self.account)
+    }
+
+    func accounts(owner: LedgerOwner) async throws -> [LedgerAccount] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts WHERE owner = \(bind: owner.storageKey) ORDER BY currency, kind")
+            .all().map(Self.account)
+    }
+
+    func allAccounts() async throws -> [LedgerAccount] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts ORDER BY id").all().map(Self.account)
+    }
+
+    func transfer(reference: String) async throws -> Transfer? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.transferColumns) FROM ledger_transfers WHERE reference = \(bind: reference)").first().map(Self.transfer)
+    }
+
+    func isResolved(_ pending: TransferID) async throws -> Bool {
+        try await sql.raw("SELECT id FROM ledger_transfers WHERE pending_id = \(bind: pending.rawValue)").first() != nil
+    }
+
+    func record(_ transfer: Transfer, debit: LedgerAccount, credit: LedgerAccount) async throws {
+        do {
+            try await sql.raw("""
+                INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, mode, pending_id, purpose, reference, order_id, created_at)
+                VALUES (\(bind: transfer.id.rawValue), \(bind: transfer.debitAccountID.rawValue), \(bind: transfer.creditAccountID.rawValue),
+                        \(bind: transfer.amountMinor), \(bind: transfer.currency.code), \(bind: transfer.mode.storageName),
+                        \(bind: transfer.mode.pendingID?.rawValue), \(bind: transfer.purpose.rawValue), \(bind: transfer.reference),
+                        \(bind: transfer.orderID?.rawValue), \(bind: transfer.createdAt.millisecondsSince1970))
+                """).run()
+        } catch where DatabaseErrors.isUniqueViolation(error) {
+            if let pending = transfer.mode.pendingID, (DatabaseErrors.violatedConstraint(error) ?? "").contains("pending_id") {
+                throw LedgerError.pendingTransferAlreadyResolved(pending)
+            }
+            throw LedgerError.duplicateReference(transfer.reference)
+        }
+        for account in [debit, credit] {
+            try await sql.raw("""
+                UPDATE ledger_accounts
+                SET debits_posted = \(bind: account.balances.debitsPosted), credits_posted = \(bind: account.balances.creditsPosted),
+                    debits_pending = \(bind: account.balances.debitsPending), credits_pending = \(bind: account.balances.creditsPending)
+                WHERE id = \(bind: account.id.rawValue)
+                """).run()
+        }
+    }
+
+    func transfers(touching accounts: [LedgerAccountID], from: Date, to: Date) async throws -> [Transfer] {
+        guard !accounts.isEmpty else { return [] }
+        let ids = accounts.map(\.rawValue)
+        return try await sql.select().column(SQLRaw(Self.transferColumns)).from("ledger_transfers")
+            .where { group in
+                group.where("debit_account_id", .in, ids).orWhere("credit_account_id", .in, ids)
+            }
+            .where("created_at", .greaterThanOrEqual, from.millisecondsSince1970)
+            .where("created_at", .lessThan, to.millisecondsSince1970)
+            .orderBy("created_at").orderBy("id")
+            .all().map(Self.transfer)
+    }
+
+    func transfers(after cursor: TransferID?, limit: Int) async throws -> [Transfer] {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.transferColumns) FROM ledger_transfers WHERE id > \(bind: cursor?.rawValue ?? "") ORDER BY id LIMIT \(bind: limit)
+            """).all().map(Self.transfer)
+    }
+
+    func recentTransfers(limit: Int) async throws -> [Transfer] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.transferColumns) FROM ledger_transfers ORDER BY id DESC LIMIT \(bind: limit)")
+            .all().map(Self.transfer)
+    }
+
+    func transferCount() async throws -> Int {
+        try await sql.raw("SELECT COUNT(*) AS n FROM ledger_transfers").first()?.int("n") ?? 0
+    }
+
+    static func account(_ row: any SQLRow) throws -> LedgerAccount {
+        LedgerAccount(
+            id: LedgerAccountID(try row.string("id")),
+            owner: LedgerOwner(storageKey: try row.string("owner")),
+            kind: LedgerAccountKind(rawValue: try row.string("kind"))!,
+            currency: Currency(try row.string("currency"))!,
+            balances: LedgerBalances(
+                debitsPosted: try row.int64("debits_posted"),
+                creditsPosted: try row.int64("credits_posted"),
+                debitsPending: try row.int64("debits_pending"),
+                creditsPending: try row.int64("credits_pending")
+            )
+        )
+    }
+
+    static func transfer(_ row: any SQLRow) throws -> Transfer {
+        let pending = try row.optionalString("pending_id").map(TransferID.init)
+        let mode: TransferMode =
+            switch try row.string("mode") {
+            case "pending": .pending
+            case "post_pending": .postPending(pending!)
+            case "void_pending": .voidPending(pending!)
+            default: .posted
+            }
+        return Transfer(
+            id: TransferID(try row.string("id")),
+            debitAccountID: LedgerAccountID(try row.string("debit_account_id")),
+            creditAccountID: LedgerAccountID(try row.string("credit_account_id")),
+            amountMinor: try row.int64("amount_minor"),
+            currency: Currency(try row.string("currency"))!,
+            mode: mode,
+            purpose: TransferPurpose(rawValue: try row.string("purpose"))!,
+            reference: try row.string("reference"),
+            orderID: try row.optionalString("order_id").map(OrderID.init),
+            createdAt: try row.date("created_at")
+        )
+    }
+}

@@ -1,0 +1,289 @@
+import FiduciaDomain
+import Foundation
+import SQLKit
+
+public typealias PayoutID = Identifier<Payout>
+public typealias StatementID = Identifier<Statement>
+
+/// Money leaving Fiducia for a user's bank account, through the payment provider. While the
+/// provider works on it, the amount is held (a pending transfer); the provider's webhook posts or voids it.
+public struct Payout: Sendable, Equatable, IdentifierPrefixed {
+    public static let identifierPrefix = "pay"
+
+    public enum Status: String, Sendable { case pending, paid, failed }
+
+    public let id: PayoutID
+    public let userID: UserID
+    public let currency: Currency
+    public let amountMinor: Int64
+    public let destination: String
+    public var status: Status
+    public var failureReason: String?
+    public let createdAt: Date
+    public var settledAt: Date?
+
+    public init(id: PayoutID, userID: UserID, currency: Currency, amountMinor: Int64, destination: String, status: Status = .pending,
+                failureReason: String? = nil, createdAt: Date, settledAt: Date? = nil) {
+        self.id = id
+        self.userID = userID
+        self.currency = currency
+        self.amountMinor = amountMinor
+        self.destination = destination
+        self.status = status
+        self.failureReason = failureReason
+        self.createdAt = createdAt
+        self.settledAt = settledAt
+    }
+
+    /// The reference of the hold on the user's balance while the payout is in flight.
+    public var holdReference: String { "payout:\(id):hold" }
+}
+
+/// A buyer's monthly statement of small purchases (B5), paid with one charge when the month closes.
+public struct Statement: Sendable, Equatable, IdentifierPrefixed {
+    public static let identifierPrefix = "stm"
+
+    public enum Status: String, Sendable { case open, paid, failed }
+
+    public let id: StatementID
+    public let buyerID: UserID
+    public let currency: Currency
+    /// `YYYY-MM`, in UTC.
+    public let month: String
+    public var status: Status
+    public var totalMinor: Int64
+    public var itemCount: Int
+    public var failureReason: String?
+    public let createdAt: Date
+    public var settledAt: Date?
+
+    public init(id: StatementID, buyerID: UserID, currency: Currency, month: String, status: Status = .open, totalMinor: Int64 = 0,
+                itemCount: Int = 0, failureReason: String? = nil, createdAt: Date, settledAt: Date? = nil) {
+        self.id = id
+        self.buyerID = buyerID
+        self.currency = currency
+        self.month = month
+        self.status = status
+        self.totalMinor = totalMinor
+        self.itemCount = itemCount
+        self.failureReason = failureReason
+        self.createdAt = createdAt
+        self.settledAt = settledAt
+    }
+}
+
+/// A card the user saved so that statements can be charged without asking again.
+public struct SavedCard: Sendable, Equatable {
+    public let token: String
+    public let label: String
+
+    public init(token: String, label: String) {
+        self.token = token
+        self.label = label
+    }
+}
+
+/// A charge recorded by the sandbox payment provider.
+public struct SandboxCharge: Sendable, Equatable {
+    public let id: String
+    public let idempotencyKey: String
+    public let amountMinor: Int64
+    public let currency: Currency
+    public let cardToken: String
+    public var status: String
+    public var refundedMinor: Int64
+
+    public init(id: String, idempotencyKey: String, amountMinor: Int64, currency: Currency, cardToken: String, status: String, refundedMinor: Int64 = 0) {
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.cardToken = cardToken
+        self.status = status
+        self.refundedMinor = refundedMinor
+    }
+}
+
+/// Payouts, statements, saved cards, received webhooks and the sandbox provider's own records.
+public protocol PaymentRepository: Sendable {
+    func insertPayout(_ payout: Payout) async throws
+    func payout(_ id: PayoutID, lock: Bool) async throws -> Payout?
+    func updatePayout(_ payout: Payout) async throws
+    func payouts(user: UserID, limit: Int) async throws -> [Payout]
+
+    /// The buyer's open statement for the month, opening it if needed (locked on PostgreSQL).
+    func openStatement(buyer: UserID, currency: Currency, month: String, newID: StatementID, now: Date) async throws -> Statement
+    func updateStatement(_ statement: Statement) async throws
+    func statement(_ id: StatementID, lock: Bool) async throws -> Statement?
+    /// Statements that are open or failed, for months up to and including `month`.
+    func unsettledStatements(through month: String) async throws -> [Statement]
+    func statements(buyer: UserID) async throws -> [Statement]
+
+    func saveCard(_ card: SavedCard, user: UserID, now: Date) async throws
+    func savedCard(user: UserID) async throws -> SavedCard?
+
+    /// Records a webhook event; false if this event id was already received (a replay).
+    func recordWebhookEvent(provider: String, eventID: String, type: String, payload: String, now: Date) async throws -> Bool
+
+    func sandboxCharge(idempotencyKey: String) async throws -> SandboxCharge?
+    func sandboxCharge(id: String) async throws -> SandboxCharge?
+    func insertSandboxCharge(_ charge: SandboxCharge, now: Date) async throws
+    func updateSandboxCharge(_ charge: SandboxCharge) async throws
+}
+
+struct SQLPaymentRepository: PaymentRepository {
+    let sql: any SQLDatabase
+    let kind: DatabaseKind
+
+    static let payoutColumns = "id, user_id, currency, amount_minor, destination, status, failure_reason, created_at, settled_at"
+    static let statementColumns = "id, buyer_id, currency, month, status, total_minor, item_count, failure_reason, created_at, settled_at"
+
+    func insertPayout(_ payout: Payout) async throws {
+        try await sql.raw("""
+            INSERT INTO payouts (\(unsafeRaw: Self.payoutColumns)) VALUES (\(bind: payout.id.rawValue), \(bind: payout.userID.rawValue),
+                \(bind: payout.currency.code), \(bind: payout.amountMinor), \(bind: payout.destination), \(bind: payout.status.rawValue),
+                \(bind: payout.failureReason), \(bind: payout.createdAt.millisecondsSince1970), \(bind: payout.settledAt?.millisecondsSince1970))
+            """).run()
+    }
+
+    func payout(_ id: PayoutID, lock: Bool) async throws -> Payout? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.payoutColumns) FROM payouts WHERE id = \(bind: id.rawValue)\(unsafeRaw: lock ? kind.forUpdate : "")")
+            .first().map(Self.payout)
+    }
+
+    func updatePayout(_ payout: Payout) async throws {
+        try await sql.raw("""
+            UPDATE payouts SET status = \(bind: payout.status.rawValue), failure_reason = \(bind: payout.failureReason),
+                settled_at = \(bind: payout.settledAt?.millisecondsSince1970) WHERE id = \(bind: payout.id.rawValue)
+            """).run()
+    }
+
+    func payouts(user: UserID, limit: Int) async throws -> [Payout] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.payoutColumns) FROM payouts WHERE user_id = \(bind: user.rawValue) ORDER BY id DESC LIMIT \(bind: limit)")
+            .all().map(Self.payout)
+    }
+
+    func openStatement(buyer: UserID, currency: Currency, month: String, newID: StatementID, now: Date) async throws -> Statement {
+        try await sql.raw("""
+            INSERT INTO statements (\(unsafeRaw: Self.statementColumns)) VALUES (\(bind: newID.rawValue), \(bind: buyer.rawValue),
+                \(bind: currency.code), \(bind: month), 'open', 0, 0, NULL, \(bind: now.millisecondsSince1970), NULL)
+            ON CONFLICT (buyer_id, currency, month) DO NOTHING
+            """).run()
+        guard let row = try await sql.raw("""
+            SELECT \(unsafeRaw: Self.statementColumns) FROM statements
+            WHERE buyer_id = \(bind: buyer.rawValue) AND currency = \(bind: currency.code) AND month = \(bind: month)\(unsafeRaw: kind.forUpdate)
+            """).first()
+        else { preconditionFailure("the statement was just opened") }
+        return try Self.statement(row)
+    }
+
+    func updateStatement(_ statement: Statement) async throws {
+        try await sql.raw("""
+            UPDATE statements SET status = \(bind: statement.status.rawValue), total_minor = \(bind: statement.totalMinor),
+                item_count = \(bind: statement.itemCount), failure_reason = \(bind: statement.failureReason),
+                settled_at = \(bind: statement.settledAt?.millisecondsSince1970)
+            WHERE id = \(bind: statement.id.rawValue)
+            """).run()
+    }
+
+    func statement(_ id: StatementID, lock: Bool) async throws -> Statement? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.statementColumns) FROM statements WHERE id = \(bind: id.rawValue)\(unsafeRaw: lock ? kind.forUpdate : "")")
+            .first().map(Self.statement)
+    }
+
+    func unsettledStatements(through month: String) async throws -> [Statement] {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.statementColumns) FROM statements WHERE status IN ('open', 'failed') AND month <= \(bind: month) ORDER BY id
+            """).all().map(Self.statement)
+    }
+
+    func statements(buyer: UserID) async throws -> [Statement] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.statementColumns) FROM statements WHERE buyer_id = \(bind: buyer.rawValue) ORDER BY month DESC")
+            .all().map(Self.statement)
+    }
+
+    func saveCard(_ card: SavedCard, user: UserID, now: Date) async throws {
+        try await sql.raw("""
+            INSERT INTO payment_cards (user_id, token, label, updated_at) VALUES (\(bind: user.rawValue), \(bind: card.token), \(bind: card.label), \(bind: now.millisecondsSince1970))
+            ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, label = excluded.label, updated_at = excluded.updated_at
+            """).run()
+    }
+
+    func savedCard(user: UserID) async throws -> SavedCard? {
+        try await sql.raw("SELECT token, label FROM payment_cards WHERE user_id = \(bind: user.rawValue)").first().map {
+            SavedCard(token: try $0.string("token"), label: try $0.string("label"))
+        }
+    }
+
+    func recordWebhookEvent(provider: String, eventID: String, type: String, payload: String, now: Date) async throws -> Bool {
+        try await sql.raw("""
+            INSERT INTO webhook_events (provider, event_id, type, payload, received_at)
+            VALUES (\(bind: provider), \(bind: eventID), \(bind: type), \(bind: payload), \(bind: now.millisecondsSince1970))
+            ON CONFLICT (provider, event_id) DO NOTHING
+            RETURNING event_id
+            """).first() != nil
+    }
+
+    static let chargeColumns = "id, idempotency_key, amount_minor, currency, card_token, status, refunded_minor"
+
+    func sandboxCharge(idempotencyKey: String) async throws -> SandboxCharge? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.chargeColumns) FROM sandbox_charges WHERE idempotency_key = \(bind: idempotencyKey)").first().map(Self.charge)
+    }
+
+    func sandboxCharge(id: String) async throws -> SandboxCharge? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.chargeColumns) FROM sandbox_charges WHERE id = \(bind: id)").first().map(Self.charge)
+    }
+
+    func insertSandboxCharge(_ charge: SandboxCharge, now: Date) async throws {
+        try await sql.raw("""
+            INSERT INTO sandbox_charges (\(unsafeRaw: Self.chargeColumns), created_at) VALUES (\(bind: charge.id), \(bind: charge.idempotencyKey),
+                \(bind: charge.amountMinor), \(bind: charge.currency.code), \(bind: charge.cardToken), \(bind: charge.status), \(bind: charge.refundedMinor),
+                \(bind: now.millisecondsSince1970))
+            """).run()
+    }
+
+    func updateSandboxCharge(_ charge: SandboxCharge) async throws {
+        try await sql.raw("UPDATE sandbox_charges SET status = \(bind: charge.status), refunded_minor = \(bind: charge.refundedMinor) WHERE id = \(bind: charge.id)").run()
+    }
+
+    static func payout(_ row: any SQLRow) throws -> Payout {
+        Payout(
+            id: PayoutID(try row.string("id")),
+            userID: UserID(try row.string("user_id")),
+            currency: Currency(try row.string("currency"))!,
+            amountMinor: try row.int64("amount_minor"),
+            destination: try row.string("destination"),
+            status: Payout.Status(rawValue: try row.string("status"))!,
+            failureReason: try row.optionalString("failure_reason"),
+            createdAt: try row.date("created_at"),
+            settledAt: try row.optionalDate("settled_at")
+        )
+    }
+
+    static func statement(_ row: any SQLRow) throws -> Statement {
+        Statement(
+            id: StatementID(try row.string("id")),
+            buyerID: UserID(try row.string("buyer_id")),
+            currency: Currency(try row.string("currency"))!,
+            month: try row.string("month"),
+            status: Statement.Status(rawValue: try row.string("status"))!,
+            totalMinor: try row.int64("total_minor"),
+            itemCount: try row.int("item_count"),
+            failureReason: try row.optionalString("failure_reason"),
+            createdAt: try row.date("created_at"),
+            settledAt: try row.optionalDate("settled_at")
+        )
+    }
+
+    static func charge(_ row: any SQLRow) throws -> SandboxCharge {
+        SandboxCharge(
+            id: try row.string("id"),
+            idempotencyKey: try row.string("idempotency_key"),
+            amountMinor: try row.int64("amount_minor"),
+            currency: Currency(try row.string("currency"))!,
+            cardToken: try row.string("card_token"),
+            status: try row.string("status"),
+            refundedMinor: try row.int64("refunded_minor")
+        )
+    }
+}

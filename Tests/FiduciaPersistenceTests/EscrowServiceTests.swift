@@ -1,0 +1,358 @@
+import FiduciaDomain
+import FiduciaPersistence
+import FiduciaServices
+import FiduciaTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+/// Orders, escrow and the ledger through the real services on real databases.
+@Suite("Escrow on SQLite and PostgreSQL")
+struct EscrowServiceTests {
+    static func order(_ total: Int64 = 10_000) -> (UserID) -> NewOrder {
+        { seller in NewOrder(sellerID: seller, currency: "EUR", items: [LineItem(title: "Longjing tea", quantity: 2, unitPriceMinor: total / 2)]) }
+    }
+
+    static func expectClean(_ services: AppServices, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let report = try await services.ledger.verify()
+        #expect(report.isClean, "\(report.problems)", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aTradeHoldsTheMoneyThenReleasesIt(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            let (buyer, asBuyer) = try await services.makeUser("ann")
+            let (seller, asSeller) = try await services.makeUser("tea", roles: [.seller])
+            var order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            #expect(order.status == .created)
+            #expect(order.policy == .standard)
+            order = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+            #expect(order.status == .paid)
+            let held = try await services.ledger.balances(of: buyer.id)
+            #expect(held.first?.heldAsBuyerMinor == 10_000)
+            #expect(try await services.ledger.balances(of: seller.id).first?.incomingAsSellerMinor == 9_800)
+            try await Self.expectClean(services)
+
+            order = try await services.escrow.perform(.ship(carrier: "SF Express", trackingNumber: "SF1"), on: order.id, by: asSeller)
+            order = try await services.escrow.perform(.addTracking(TrackingEvent(at: services.clock.now(), location: "Hangzhou", description: "Collected")), on: order.id, by: asSeller)
+            #expect(order.shipment?.events.count == 1)
+            order = try await services.escrow.perform(.confirmReceipt, on: order.id, by: asBuyer)
+            #expect(order.status == .completed)
+            let balance = try #require(try await services.ledger.balances(of: seller.id).first)
+            #expect(balance.availableMinor == 9_800)
+            #expect(balance.incomingAsSellerMinor == 0)
+            #expect(try await services.ledger.balances(of: buyer.id).first?.heldAsBuyerMinor == 0)
+            try await Self.expectClean(services)
+
+            // Nobody else may see or act on it.
+            let (_, stranger) = try await services.makeUser("eve")
+            await #expect(throws: NotFoundError.self) { try await services.escrow.order(order.id, by: stranger) }
+            await #expect(throws: NotFoundError.self) { try await services.escrow.perform(.refund(amountMinor: nil, reason: nil), on: order.id, by: stranger) }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func racingReleaseRefundAndCancelHaveExactlyOneWinner(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            let (_, asBuyer) = try await services.makeUser("ann")
+            let (seller, asSeller) = try await services.makeUser("tea", roles: [.seller])
+            // Each round races sixteen requests that would each resolve the same escrow.
+            let rounds: [(shipFirst: Bool, attempts: [(OrderAction, Principal)])] = [
+                (false, (0..<16).map { $0 % 2 == 0 ? (.cancel(reason: nil), asBuyer) : (.cancel(reason: nil), asSeller) }),
+                (false, (0..<16).map { $0 % 2 == 0 ? (.cancel(reason: nil), asBuyer) : (.ship(carrier: "X", trackingNumber: "t"), asSeller) }),
+                (true, (0..<16).map { _ in (.confirmReceipt, asBuyer) }),
+                (true, (0..<16).map { _ in (.refund(amountMinor: nil, reason: nil), asSeller) }),
+            ]
+            for (round, (shipFirst, attempts)) in rounds.enumerated() {
+                var order = try await services.escrow.createOrder(Self.order(1_000 + Int64(round))(seller.id), by: asBuyer)
+                order = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+                if shipFirst { order = try await services.escrow.perform(.ship(carrier: "X", trackingNumber: "\(round)"), on: order.id, by: asSeller) }
+                let id = order.id
+                let outcomes = await withTaskGroup(of: String.self) { group in
+                    for (action, principal) in attempts {
+                        group.addTask {
+                            do {
+                                _ = try await services.escrow.perform(action, on: id, by: principal)
+                                return "ok"
+                            } catch {
+                                return String(describing: error)
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 == "ok" }.count == 1, "round \(round): \(outcomes)")
+                #expect(outcomes.filter { $0 != "ok" }.allSatisfy { $0.hasPrefix("illegalTransition") }, "round \(round): \(outcomes)")
+            }
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func concurrentPaymentsChargeTheCardOnce(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            let (buyer, asBuyer) = try await services.makeUser("ann")
+            let (seller, _) = try await services.makeUser("tea", roles: [.seller])
+            let order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            let successes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { (try? await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)) != nil }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(successes == 1)
+            let charges = try await services.store.database.read { sql in
+                try await sql.raw("SELECT status, refunded_minor FROM sandbox_charges").all()
+            }
+            #expect(charges.count == 1)
+            #expect(try charges.first?.decode(column: "status", as: String.self) == "succeeded")
+            #expect(try await services.ledger.balances(of: buyer.id).first?.heldAsBuyerMinor == 10_000)
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func manyConcurrentTradesInBothDirectionsNeitherDeadlockNorLoseMoney(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            var people: [(User, Principal)] = []
+            for name in ["a", "b", "c", "d"] { people.append(try await services.makeUser(name, roles: [.buyer, .seller])) }
+            let parties = people
+            let completed = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        let (_, buyer) = parties[index % 4]
+                        let (seller, asSeller) = parties[(index + 1 + index / 4) % 4 == index % 4 ? (index + 2) % 4 : (index + 1 + index / 4) % 4]
+                        let order = try await services.escrow.createOrder(Self.order(100 + Int64(index) * 10)(seller.id), by: buyer)
+                        _ = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: buyer)
+                        _ = try await services.escrow.perform(.ship(carrier: "X", trackingNumber: "\(index)"), on: order.id, by: asSeller)
+                        let done = try await services.escrow.perform(index % 3 == 0 ? .refund(amountMinor: 50, reason: nil) : .confirmReceipt, on: order.id, by: index % 3 == 0 ? asSeller : buyer)
+                        return done.status.isFinal ? 1 : 0
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(completed == 24)
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func autoCompletionIsDurableAcrossARestart(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withDatabase(kind) { database, location async throws in
+            let first = AppServices(store: Store(database: database), settings: .forTests, clock: clock)
+            let (_, asBuyer) = try await first.makeUser("ann")
+            let (seller, asSeller) = try await first.makeUser("tea", roles: [.seller])
+            var order = try await first.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            order = try await first.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+            order = try await first.escrow.perform(.ship(carrier: "X", trackingNumber: "1"), on: order.id, by: asSeller)
+            // The server stops: nothing of it survives but the database.
+            await database.close()
+
+            let reopened = try await DatabaseConnector.connect(to: location, logger: TestDatabases.logger)
+            let second = AppServices(store: Store(database: reopened), settings: .forTests, clock: clock)
+            let runner = second.jobRunner(logger: TestDatabases.logger)
+            clock.advance(by: 9 * 86_400)
+            try await runner.runDueJobs()
+            #expect(try await second.escrow.order(order.id, by: asBuyer).status == .shipped)
+            clock.advance(by: 86_400)
+            try await runner.runDueJobs()
+            let completed = try await second.escrow.order(order.id, by: asBuyer)
+            #expect(completed.status == .completed)
+            #expect(completed.timeline.last?.kind == .autoCompleted)
+            #expect(try await second.ledger.balances(of: seller.id).first?.availableMinor == 9_800)
+            try await Self.expectClean(second)
+            await reopened.close()
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func unpaidOrdersExpireAndPaidOnesDoNot(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            let (_, asBuyer) = try await services.makeUser("ann")
+            let (seller, _) = try await services.makeUser("tea", roles: [.seller])
+            let unpaid = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            let paid = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            _ = try await services.escrow.pay(paid.id, with: .card(token: "tok_visa"), by: asBuyer)
+            clock.advance(by: 24 * 3600)
+            try await services.jobRunner(logger: TestDatabases.logger).runDueJobs()
+            #expect(try await services.escrow.order(unpaid.id, by: asBuyer).status == .cancelled)
+            #expect(try await services.escrow.order(unpaid.id, by: asBuyer).timeline.last?.kind == .expired)
+            #expect(try await services.escrow.order(paid.id, by: asBuyer).status == .paid)
+            await #expect(throws: EscrowError.illegalTransition(action: "paid", status: .cancelled)) {
+                try await services.escrow.pay(unpaid.id, with: .card(token: "tok_visa"), by: asBuyer)
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func declinedCardsChargeNothingAndChangeNothing(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            let (buyer, asBuyer) = try await services.makeUser("ann")
+            let (seller, _) = try await services.makeUser("tea", roles: [.seller])
+            let order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            await #expect(throws: EscrowError.paymentDeclined("the card was declined")) {
+                try await services.escrow.pay(order.id, with: .card(token: "tok_declined"), by: asBuyer)
+            }
+            await #expect(throws: LedgerError.self) {
+                try await services.escrow.pay(order.id, with: .balance, by: asBuyer)
+            }
+            #expect(try await services.escrow.order(order.id, by: asBuyer).status == .created)
+            #expect(try await services.ledger.balances(of: buyer.id).allSatisfy { $0.availableMinor == 0 && $0.heldAsBuyerMinor == 0 })
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func theGuaranteeFundPaysAtOnceAndIsRepaidFromTheDeposit(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            try await services.ledger.topUpGuaranteeFund(currency: Currency("EUR")!, amountMinor: 100_000, reference: "seed")
+            let (buyer, asBuyer) = try await services.makeUser("ann")
+            let (seller, asSeller) = try await services.makeUser("tea", roles: [.seller])
+            _ = try await services.payments.placeDeposit(currency: "EUR", amountMinor: 2_000, from: .card(token: "tok_visa"), by: asSeller)
+            var order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            order = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+            order = try await services.escrow.perform(.ship(carrier: "X", trackingNumber: "1"), on: order.id, by: asSeller)
+            order = try await services.escrow.perform(.confirmReceipt, on: order.id, by: asBuyer)
+            // The seller withdraws everything; then the buyer returns the goods.
+            _ = try await services.payments.requestPayout(currency: "EUR", amountMinor: 9_800, destination: "DE89 3704", by: asSeller)
+            clock.advance(by: 5)
+            try await services.jobRunner(logger: TestDatabases.logger).runDueJobs()
+            order = try await services.escrow.perform(.requestRefund(amountMinor: nil, reason: "fake"), on: order.id, by: asBuyer)
+            order = try await services.escrow.perform(.refund(amountMinor: nil, reason: "fake goods"), on: order.id, by: asSeller)
+            #expect(order.status == .refunded)
+            #expect(try await services.ledger.balances(of: buyer.id).first?.availableMinor == 10_000)
+            let sellerBalance = try #require(try await services.ledger.balances(of: seller.id).first)
+            #expect(sellerBalance.depositMinor == 0)
+            #expect(sellerBalance.debtMinor == 8_000)
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func payoutsSettleThroughSignedWebhooks(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            let (seller, asSeller) = try await services.makeUser("tea", roles: [.seller, .buyer])
+            let (buyer, asBuyer) = try await services.makeUser("ann")
+            _ = buyer
+            var order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            order = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+            order = try await services.escrow.perform(.ship(carrier: "X", trackingNumber: "1"), on: order.id, by: asSeller)
+            _ = try await services.escrow.perform(.confirmReceipt, on: order.id, by: asBuyer)
+
+            await #expect(throws: LedgerError.self) {
+                try await services.payments.requestPayout(currency: "EUR", amountMinor: 9_801, destination: "DE89", by: asSeller)
+            }
+            let good = try await services.payments.requestPayout(currency: "EUR", amountMinor: 5_000, destination: "DE89 3704", by: asSeller)
+            let bad = try await services.payments.requestPayout(currency: "EUR", amountMinor: 1_000, destination: "fail-closed-account", by: asSeller)
+            var balance = try #require(try await services.ledger.balances(of: seller.id).first)
+            #expect(balance.availableMinor == 3_800)
+            #expect(balance.payingOutMinor == 6_000)
+            clock.advance(by: 3)
+            try await services.jobRunner(logger: TestDatabases.logger).runDueJobs()
+            let payouts = try await services.payments.payouts(by: asSeller)
+            #expect(payouts.first { $0.id == good.id }?.status == .paid)
+            #expect(payouts.first { $0.id == bad.id }?.status == .failed)
+            balance = try #require(try await services.ledger.balances(of: seller.id).first)
+            #expect(balance.availableMinor == 4_800)
+            #expect(balance.payingOutMinor == 0)
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func webhooksAreVerifiedFreshAndAppliedOnce(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            let (seller, asSeller) = try await services.makeUser("tea", roles: [.seller])
+            try await services.store.write { repositories in
+                try await services.ledger.execute([
+                    MoneyMovement(debit: .platform(.external), credit: AccountReference(.user(seller.id), .available), amountMinor: 500, mode: .posted, purpose: .cardPayment, reference: "gift"),
+                ], currency: Currency("EUR")!, orderID: nil, in: repositories, now: clock.now())
+            }
+            let payout = try await services.payments.requestPayout(currency: "EUR", amountMinor: 500, destination: "DE89", by: asSeller)
+            let sandbox = try #require(services.payments.provider as? SandboxPaymentProvider)
+            let event = PaymentEvent(id: "evt_manual", type: .payoutPaid, payoutId: payout.id.rawValue, reason: nil, created: 0)
+            let body = Array(try JSONEncoder().encode(event))
+            let now = Int64(clock.now().timeIntervalSince1970)
+            let signature = try await sandbox.signatureHeader(body: body, timestamp: now)
+
+            await #expect(throws: WebhookError.missingSignature) { try await services.payments.receiveWebhook(provider: "sandbox", body: body, signature: nil) }
+            await #expect(throws: WebhookError.badSignature) {
+                try await services.payments.receiveWebhook(provider: "sandbox", body: body + [32], signature: signature)
+            }
+            let old = try await sandbox.signatureHeader(body: body, timestamp: now - 301)
+            await #expect(throws: WebhookError.stale(ageSeconds: 301)) { try await services.payments.receiveWebhook(provider: "sandbox", body: body, signature: old) }
+            await #expect(throws: WebhookError.unknownProvider("stripe")) { try await services.payments.receiveWebhook(provider: "stripe", body: body, signature: signature) }
+
+            #expect(try await services.payments.receiveWebhook(provider: "sandbox", body: body, signature: signature) == true)
+            #expect(try await services.payments.receiveWebhook(provider: "sandbox", body: body, signature: signature) == false)
+            #expect(try await services.payments.payouts(by: asSeller).first?.status == .paid)
+            // The sandbox's own delivery of the same payout later finds it settled and changes nothing.
+            clock.advance(by: 3)
+            try await services.jobRunner(logger: TestDatabases.logger).runDueJobs()
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func smallPurchasesGoOnAMonthlyStatementSettledInOneCharge(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_801_000_000))  // 2027-01-27
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            let (buyer, asBuyer) = try await services.makeUser("ann")
+            let (carol, asCarol) = try await services.makeUser("carol")
+            let (seller, _) = try await services.makeUser("tea", roles: [.seller])
+            let small = try await services.escrow.createOrder(Self.order(600)(seller.id), by: asBuyer)
+            await #expect(throws: PaymentError.savedCardRequired) { try await services.escrow.pay(small.id, with: .statement, by: asBuyer) }
+            _ = try await services.payments.saveCard(token: "tok_visa", by: asBuyer)
+            _ = try await services.payments.saveCard(token: "tok_insufficient_funds", by: asCarol)
+            await #expect(throws: PaymentError.unknownCard) { try await services.payments.saveCard(token: "tok_bogus", by: asBuyer) }
+
+            _ = try await services.escrow.pay(small.id, with: .statement, by: asBuyer)
+            let second = try await services.escrow.createOrder(Self.order(400)(seller.id), by: asBuyer)
+            _ = try await services.escrow.pay(second.id, with: .statement, by: asBuyer)
+            let carols = try await services.escrow.createOrder(Self.order(200)(seller.id), by: asCarol)
+            _ = try await services.escrow.pay(carols.id, with: .statement, by: asCarol)
+            let large = try await services.escrow.createOrder(Self.order(5_000)(seller.id), by: asBuyer)
+            await #expect(throws: EscrowError.statementLimitExceeded(limitMinor: 1_000)) { try await services.escrow.pay(large.id, with: .statement, by: asBuyer) }
+
+            let statements = try await services.payments.statements(by: asBuyer)
+            #expect(statements.map(\.totalMinor) == [1_000])
+            #expect(statements.first?.month == "2027-01")
+            #expect(try await services.ledger.balances(of: buyer.id).first?.statementMinor == 1_000)
+            await #expect(throws: PaymentError.monthNotOver("2027-01")) { try await services.payments.closeMonth("2027-01") }
+
+            clock.advance(by: 6 * 86_400)
+            let run = try await services.payments.closeMonth("2027-01")
+            #expect(run.paid.map(\.buyerID) == [buyer.id])
+            #expect(run.failed.map(\.buyerID) == [carol.id])
+            #expect(try await services.ledger.balances(of: buyer.id).first?.statementMinor == 0)
+            #expect(try await services.payments.statements(by: asCarol).first?.status == .failed)
+            // Closing again charges nobody twice.
+            let again = try await services.payments.closeMonth("2027-01")
+            #expect(again.paid.isEmpty)
+            #expect(again.failed.map(\.buyerID) == [carol.id])
+            try await Self.expectClean(services)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func theLedgerRefusesToChangeATransfer(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            try await services.ledger.topUpGuaranteeFund(currency: Currency("EUR")!, amountMinor: 100, reference: "seed")
+            await #expect(throws: (any Error).self) {
+                try await services.store.database.transaction { sql in try await sql.raw("UPDATE ledger_transfers SET amount_minor = 1").run() }
+            }
+            await #expect(throws: (any Error).self) {
+                try await services.store.database.transaction { sql in try await sql.raw("DELETE FROM ledger_transfers").run() }
+            }
+            // Tampering with a stored balance is caught by the audit.
+            try await services.store.database.transaction { sql in try await sql.raw("UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE kind = 'guaranteeFund'").run() }
+            let report = try await services.ledger.verify()
+            #expect(!report.isClean)
+        }
+    }
+}
