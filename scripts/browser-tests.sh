@@ -28,3 +28,6 @@ done
 
 FIDUCIA_BASE_URL="http://127.0.0.1:$PORT" python3 -m unittest discover -s Tests/browser -p 'test_*.py' -v \
   || { echo "--- server log ---" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
+
+# Every trade the demo and the browsers made must leave the ledger consistent.
+"$BIN" ledger verify

@@ -51,3 +51,21 @@ struct CommonTests {
         #expect(last.nextCursor == nil)
     }
 }
+
+@Suite("Typed amounts")
+struct MoneyInputTests {
+    let eur = Currency("EUR")!
+
+    @Test func readsWhatPeopleType() {
+        #expect(Money.parseMinor("12.50", currency: eur) == 1_250)
+        #expect(Money.parseMinor("12", currency: eur) == 1_200)
+        #expect(Money.parseMinor(" 0,5 ", currency: eur) == 50)
+        #expect(Money.parseMinor(".75", currency: eur) == 75)
+        #expect(Money.parseMinor("1500", currency: Currency("JPY")!) == 1_500)
+    }
+
+    @Test(arguments: ["", "-1", "1.234", "12.", "abc", "1e3", "1.2.3", "١٢", "999999999999999999"])
+    func refusesEverythingElse(_ text: String) {
+        #expect(Money.parseMinor(text, currency: eur) == nil)
+    }
+}

@@ -201,6 +201,35 @@ struct EscrowServiceTests {
             #expect(try await services.escrow.order(order.id, by: asBuyer).status == .created)
             #expect(try await services.ledger.balances(of: buyer.id).allSatisfy { $0.availableMinor == 0 && $0.heldAsBuyerMinor == 0 })
             try await Self.expectClean(services)
+            // After a decline, another card works.
+            let paid = try await services.escrow.pay(order.id, with: .card(token: "tok_mastercard"), by: asBuyer)
+            #expect(paid.status == .paid)
+            #expect(paid.paymentReference?.hasPrefix("ch_") == true)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func twoCardsRacingForOneOrderLeaveOneChargeStanding(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withServices(kind) { services async throws in
+            let (_, asBuyer) = try await services.makeUser("ann")
+            let (seller, _) = try await services.makeUser("tea", roles: [.seller])
+            let order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for token in ["tok_visa", "tok_mastercard", "tok_visa", "tok_mastercard"] {
+                    group.addTask { (try? await services.escrow.pay(order.id, with: .card(token: token), by: asBuyer)) != nil }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(results == 1)
+            let paid = try await services.escrow.order(order.id, by: asBuyer)
+            let charges = try await services.store.database.read { sql in
+                try await sql.raw("SELECT id, status FROM sandbox_charges").all().map {
+                    (try $0.decode(column: "id", as: String.self), try $0.decode(column: "status", as: String.self))
+                }
+            }
+            // Whichever card lost had its charge refunded; only the winner's charge stands.
+            #expect(charges.filter { $0.1 == "succeeded" }.map(\.0) == [paid.paymentReference])
+            #expect(charges.filter { $0.1 == "refunded" }.count == charges.count - 1)
         }
     }
 

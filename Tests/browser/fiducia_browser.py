@@ -13,12 +13,15 @@ BASE_URL = os.environ.get("FIDUCIA_BASE_URL", "http://127.0.0.1:8080")
 
 
 def make_driver():
+    """A headless Chromium; elements are waited for up to 5 seconds before a lookup fails."""
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,900"):
         options.add_argument(argument)
     service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    return webdriver.Chrome(service=service, options=options)
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.implicitly_wait(5)
+    return driver
 
 
 class BrowserTestCase(unittest.TestCase):
@@ -26,11 +29,14 @@ class BrowserTestCase(unittest.TestCase):
 
     def setUp(self):
         self.driver = make_driver()
-        self.driver.implicitly_wait(5)
-        self.wait = WebDriverWait(self.driver, 10)
 
     def tearDown(self):
         self.driver.quit()
+
+    @property
+    def wait(self):
+        # Bound to whichever browser the test is driving now (a test may switch between two).
+        return WebDriverWait(self.driver, 10)
 
     def visit(self, path):
         self.driver.get(BASE_URL + path)
@@ -40,11 +46,24 @@ class BrowserTestCase(unittest.TestCase):
         element.clear()
         element.send_keys(value)
 
+    def click_and_wait(self, element):
+        """Clicks (a submit button) and waits until the next page has replaced this one."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        self.wait.until(expected_conditions.staleness_of(page))
+
     def submit(self, form_action):
-        self.driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type="submit"]').click()
+        self.click_and_wait(self.driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type="submit"]'))
+
+    def press(self, css):
+        self.click_and_wait(self.driver.find_element(By.CSS_SELECTOR, css))
 
     def wait_for_path(self, path):
         self.wait.until(expected_conditions.url_contains(path))
+
+    def wait_for_text(self, text):
+        """Waits until the page shows `text` (after a form post the old page lingers a moment)."""
+        self.wait.until(lambda driver: text in driver.find_element(By.TAG_NAME, "body").text)
 
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
@@ -71,5 +90,4 @@ class BrowserTestCase(unittest.TestCase):
         self.wait_for_path("/account")
 
     def log_out(self):
-        self.driver.find_element(By.CSS_SELECTOR, 'form[action="/logout"] button').click()
-        self.wait.until(lambda driver: "Log in" in self.text())
+        self.press('form[action="/logout"] button')

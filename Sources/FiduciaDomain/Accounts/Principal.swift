@@ -33,7 +33,10 @@ public enum Principal: Sendable, Equatable {
 
     /// The acting user, or an error asking the caller to sign in.
     public func requireUser() throws(AccessError) -> User {
-        guard let user = actingUser else { throw .authenticationRequired }
+        guard let user = actingUser else {
+            if apiClient != nil { throw .forbidden("An API client acts for one of its users here: send Fiducia-On-Behalf-Of.") }
+            throw .authenticationRequired
+        }
         return user
     }
 

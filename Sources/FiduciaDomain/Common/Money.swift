@@ -1,3 +1,5 @@
+import Foundation
+
 /// An ISO 4217 currency code, such as `EUR` or `CNY`.
 public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
     public let code: String
@@ -62,5 +64,30 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         let fraction = String(magnitude % UInt64(divisor))
         let padded = String(repeating: "0", count: digits - fraction.count) + fraction
         return "\(sign)\(whole).\(padded) \(currency.code)"
+    }
+}
+
+extension Money {
+    /// Reads an amount a person typed ("12.50", "12", "0.5") as minor units of `currency`.
+    /// Returns nil for anything else: signs, letters, more decimals than the currency has, or an
+    /// amount too large to hold.
+    public static func parseMinor(_ text: String, currency: Currency) -> Int64? {
+        let trimmed = text.trimmingWhitespace().replacingOccurrences(of: ",", with: ".")
+        let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty || parts.count == 2 else { return nil }
+        let whole = parts[0].isEmpty ? "0" : String(parts[0])
+        let fraction = parts.count == 2 ? String(parts[1]) : ""
+        let digits = currency.minorUnitDigits
+        guard whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber), fraction.allSatisfy(\.isASCII), fraction.allSatisfy(\.isNumber),
+            fraction.count <= digits, whole.count <= 15, parts.count == 1 || !fraction.isEmpty
+        else { return nil }
+        guard let wholeValue = Int64(whole) else { return nil }
+        var scale: Int64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        let padded = fraction + String(repeating: "0", count: digits - fraction.count)
+        let fractionValue = padded.isEmpty ? 0 : Int64(padded) ?? 0
+        let (scaled, overflow) = wholeValue.multipliedReportingOverflow(by: scale)
+        guard !overflow else { return nil }
+        return scaled + fractionValue
     }
 }

@@ -211,7 +211,8 @@ public enum EscrowMachine {
             guard now < order.payBy else { throw .paymentWindowClosed }
             let buyer = AccountReference(.user(order.buyerID), .available)
             switch method {
-            case .card:
+            case .card(_, let chargeID):
+                next.paymentReference = chargeID
                 money.append(MoneyMovement(
                     debit: .platform(.external), credit: buyer, amountMinor: order.totalMinor, mode: .posted,
                     purpose: .cardPayment, reference: "order:\(order.id):card"

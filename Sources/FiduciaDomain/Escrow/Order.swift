@@ -25,8 +25,9 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
 
 /// How the buyer pays.
 public enum PaymentMethod: Sendable, Equatable {
-    /// A card, through the payment provider (a token such as the sandbox's `tok_visa`).
-    case card(token: String)
+    /// A card, through the payment provider (a token such as the sandbox's `tok_visa`). Once
+    /// charged, `chargeID` names the provider's charge that paid the order.
+    case card(token: String, chargeID: String? = nil)
     /// The buyer's Fiducia balance (refunds and sales land there).
     case balance
     /// The buyer's monthly statement of small purchases (B5), settled by `fiducia billing close`.
@@ -159,6 +160,8 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
 
     public var status: OrderStatus
     public var paymentMethod: String?
+    /// The provider's charge that paid the order (card payments).
+    public var paymentReference: String?
     /// Unpaid orders expire at this time.
     public var payBy: Date
     public var paidAt: Date?
@@ -179,7 +182,7 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
     public init(
         id: OrderID, buyerID: UserID, sellerID: UserID, currency: Currency, items: [LineItem], totalMinor: Int64,
         policy: AfterSalesPolicy, feeBasisPoints: Int, fundShareBasisPoints: Int, createdAt: Date, status: OrderStatus = .created,
-        paymentMethod: String? = nil, payBy: Date, paidAt: Date? = nil, shipment: Shipment? = nil, shippedAt: Date? = nil,
+        paymentMethod: String? = nil, paymentReference: String? = nil, payBy: Date, paidAt: Date? = nil, shipment: Shipment? = nil, shippedAt: Date? = nil,
         confirmBy: Date? = nil, confirmationExtended: Bool = false, refundRequest: RefundRequest? = nil, refundedMinor: Int64 = 0,
         completedAt: Date? = nil, closedAt: Date? = nil, escrowFrozen: Bool = false, timeline: [OrderEvent] = []
     ) {
@@ -195,6 +198,7 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
         self.createdAt = createdAt
         self.status = status
         self.paymentMethod = paymentMethod
+        self.paymentReference = paymentReference
         self.payBy = payBy
         self.paidAt = paidAt
         self.shipment = shipment

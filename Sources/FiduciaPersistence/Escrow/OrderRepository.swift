@@ -39,6 +39,7 @@ struct SQLOrderRepository: OrderRepository {
         var shipment: Shipment?
         var refundRequest: RefundRequest?
         var timeline: [OrderEvent]
+        var paymentReference: String?
     }
 
     static let columns = """
@@ -61,7 +62,10 @@ struct SQLOrderRepository: OrderRepository {
     }()
 
     private func details(_ order: Order) throws -> String {
-        let details = Details(items: order.items, policy: order.policy, shipment: order.shipment, refundRequest: order.refundRequest, timeline: order.timeline)
+        let details = Details(
+            items: order.items, policy: order.policy, shipment: order.shipment, refundRequest: order.refundRequest,
+            timeline: order.timeline, paymentReference: order.paymentReference
+        )
         return String(decoding: try Self.encoder.encode(details), as: UTF8.self)
     }
 
@@ -159,6 +163,7 @@ struct SQLOrderRepository: OrderRepository {
             createdAt: try row.date("created_at"),
             status: OrderStatus(rawValue: try row.string("status"))!,
             paymentMethod: try row.optionalString("payment_method"),
+            paymentReference: details.paymentReference,
             payBy: try row.date("pay_by"),
             paidAt: try row.optionalDate("paid_at"),
             shipment: details.shipment,

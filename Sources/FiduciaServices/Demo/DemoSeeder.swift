@@ -37,7 +37,7 @@ public struct DemoSeeder: Sendable {
     public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> [String] {
         var created: [String] = []
         let users = try await seedPeople(progress: progress, created: &created)
-        _ = users
+        try await seedTrades(users, progress: progress, created: &created)
         return created
     }
 
@@ -62,5 +62,84 @@ public struct DemoSeeder: Sendable {
             created.append("user \(person.email) (\(person.roles.sorted().map(\.rawValue).joined(separator: ", ")))")
         }
         return users
+    }
+
+    /// A trade in the demo history: who, what, how many days ago it was paid, and how it ended.
+    struct DemoTrade {
+        enum Ending { case completed, refundedInPart(Int64), inEscrow, awaitingPayment }
+        let buyer: String
+        let seller: String
+        let title: String
+        let priceMinor: Int64
+        let daysAgo: Double
+        let ending: Ending
+    }
+
+    static var trades: [DemoTrade] {
+        let teas = ["Longjing green tea, 100 g", "Tieguanyin oolong, 150 g", "Pu-erh cake, 357 g", "Jasmine pearls, 50 g", "Gaiwan tea set"]
+        let books = ["The Art of Trust (hardcover)", "A History of Markets", "Letters of Credit, 2nd ed.", "Paper Money"]
+        let buyers = ["alice", "bob", "chen", "dana"]
+        var trades: [DemoTrade] = []
+        for index in 0..<24 {
+            trades.append(DemoTrade(
+                buyer: buyers[index % 4], seller: "lotus", title: teas[index % teas.count],
+                priceMinor: Int64(1_800 + (index * 730) % 6_000), daysAgo: 175 - Double(index) * 7,
+                ending: index == 9 ? .refundedInPart(1_000) : .completed
+            ))
+        }
+        for index in 0..<8 {
+            trades.append(DemoTrade(
+                buyer: buyers[(index + 1) % 4], seller: "northwind", title: books[index % books.count],
+                priceMinor: Int64(1_200 + index * 350), daysAgo: 90 - Double(index) * 10, ending: .completed
+            ))
+        }
+        trades.append(DemoTrade(buyer: "alice", seller: "bright", title: "USB-C charger 65 W", priceMinor: 3_990, daysAgo: 2, ending: .inEscrow))
+        trades.append(DemoTrade(buyer: "dana", seller: "northwind", title: "Paper Money", priceMinor: 1_500, daysAgo: 0, ending: .awaitingPayment))
+        return trades
+    }
+
+    /// A history of trades, made through the real escrow service with a clock set in the past.
+    /// Skipped when the demo buyers already have orders.
+    func seedTrades(_ users: [String: User], progress: @Sendable (String) -> Void, created: inout [String]) async throws {
+        let alice = users["alice"]!
+        guard try await services.store.read({ try await $0.orders.count(.buyer(alice.id), status: nil) }) == 0 else { return }
+        let now = services.clock.now()
+        let clock = ManualClock(now.addingTimeInterval(-181 * 86_400))
+        let past = AppServices(store: services.store, settings: services.settings, clock: clock, random: services.random)
+        let eur = Currency("EUR")!
+        func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
+
+        try await past.ledger.topUpGuaranteeFund(currency: eur, amountMinor: 100_000, reference: "demo:guarantee-fund")
+        _ = try await past.escrow.setPolicy(AfterSalesPolicy(returnWindowDays: 7, genuineGoodsGuarantee: true), by: principal("lotus"))
+        _ = try await past.escrow.setPolicy(AfterSalesPolicy(returnWindowDays: 15, genuineGoodsGuarantee: false), by: principal("northwind"))
+        _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 50_000, from: .card(token: "tok_visa"), by: principal("lotus"))
+        _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 20_000, from: .card(token: "tok_visa"), by: principal("northwind"))
+        created.append("guarantee fund of 1000.00 EUR; deposits for Lotus Tea House and Northwind Books")
+
+        let trades = Self.trades
+        for (index, trade) in trades.enumerated() {
+            progress("[\(index + 1)/\(trades.count)] \(trade.title) from \(trade.seller) to \(trade.buyer)")
+            clock.set(now.addingTimeInterval(-trade.daysAgo * 86_400 - 3_600))
+            let buyer = principal(trade.buyer)
+            let seller = principal(trade.seller)
+            let order = try await past.escrow.createOrder(
+                NewOrder(sellerID: users[trade.seller]!.id, currency: "EUR", items: [LineItem(title: trade.title, quantity: 1, unitPriceMinor: trade.priceMinor)]),
+                by: buyer
+            )
+            if case .awaitingPayment = trade.ending { continue }
+            clock.advance(by: 600)
+            _ = try await past.escrow.pay(order.id, with: .card(token: "tok_visa"), by: buyer)
+            clock.advance(by: 86_400 / 2)
+            _ = try await past.escrow.perform(.ship(carrier: trade.seller == "bright" ? "DHL" : "SF Express", trackingNumber: "DEMO\(1000 + index)"), on: order.id, by: seller)
+            if case .inEscrow = trade.ending { continue }
+            clock.advance(by: 86_400 * 2)
+            _ = try await past.escrow.perform(.confirmReceipt, on: order.id, by: buyer)
+            if case .refundedInPart(let amount) = trade.ending {
+                clock.advance(by: 86_400)
+                _ = try await past.escrow.perform(.requestRefund(amountMinor: amount, reason: "One of the tins was dented"), on: order.id, by: buyer)
+                _ = try await past.escrow.perform(.refund(amountMinor: amount, reason: "Sorry about the dented tin"), on: order.id, by: seller)
+            }
+        }
+        created.append("\(trades.count) orders over the last six months (completed, one partly refunded, one in escrow, one awaiting payment)")
     }
 }

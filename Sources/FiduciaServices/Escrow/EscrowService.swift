@@ -137,23 +137,29 @@ public struct EscrowService: Sendable {
             }
         }
 
+        var method = method
         var chargeID: String?
-        if case .card(let token) = method {
+        if case .card(let token, _) = method {
+            // One charge per order and card: retrying with the same card never charges twice, and
+            // a different card after a decline is a new attempt.
             let outcome = try await provider.charge(ChargeRequest(
-                idempotencyKey: "order:\(id):charge", amountMinor: order.totalMinor, currency: order.currency, cardToken: token
+                idempotencyKey: "order:\(id):charge:\(token)", amountMinor: order.totalMinor, currency: order.currency, cardToken: token
             ))
             switch outcome {
             case .declined(let reason): throw EscrowError.paymentDeclined(reason)
-            case .succeeded(let charge): chargeID = charge
+            case .succeeded(let charge):
+                chargeID = charge
+                method = .card(token: token, chargeID: charge)
             }
         }
+        let paymentMethod = method
         do {
             let now = clock.now()
             return try await store.write { repositories in
                 guard let order = try await repositories.orders.find(id, lock: true) else { throw NotFoundError(entity: "order", id: id.rawValue) }
                 let actor = try escrowActor(principal, for: order)
-                let paid = try await apply(.pay(method), to: order, by: actor, in: repositories, now: now)
-                if case .statement = method {
+                let paid = try await apply(.pay(paymentMethod), to: order, by: actor, in: repositories, now: now)
+                if case .statement = paymentMethod {
                     var statement = try await repositories.payments.openStatement(
                         buyer: order.buyerID, currency: order.currency, month: MonthName.of(now), newID: ids.make(), now: now
                     )
@@ -164,10 +170,11 @@ public struct EscrowService: Sendable {
                 return paid
             }
         } catch {
+            // The charge is refunded unless it is the one that paid the order (a concurrent
+            // request with the same card may have recorded it first).
             if let chargeID {
                 let current = try? await store.read { try await $0.orders.find(id, lock: false) }
-                let chargeWasUsed = current.map { $0.paidAt != nil && $0.paymentMethod == "card" } ?? false
-                if !chargeWasUsed {
+                if current?.paymentReference != chargeID {
                     logger.warning("refunding a card charge whose payment could not be recorded", metadata: ["order": "\(id)", "charge": "\(chargeID)"])
                     try? await provider.refund(chargeID: chargeID, amountMinor: order.totalMinor)
                 }
@@ -206,10 +213,7 @@ public struct EscrowService: Sendable {
     /// The caller's part in this order. Parties act as themselves; staff as staff; an API client
     /// acts only through the user it acts for. Anyone else gets `NotFoundError`.
     private func escrowActor(_ principal: Principal, for order: Order) throws -> EscrowActor {
-        guard let user = principal.actingUser else {
-            if principal.apiClient != nil { throw AccessError.forbidden("An API client acts on orders for a user: send Fiducia-On-Behalf-Of.") }
-            throw AccessError.authenticationRequired
-        }
+        let user = try principal.requireUser()
         if user.id == order.buyerID { return .buyer(user.id) }
         if user.id == order.sellerID { return .seller(user.id) }
         if user.isStaff { return .staff(user.id) }

@@ -52,6 +52,8 @@ public func buildRouter(
     OperationsRoutes(services: services, metrics: metrics).register(on: router)
     try SitePages(site: site).register(on: router)
     AccountPages(site: site).register(on: router)
+    EscrowPages(site: site).register(on: router)
+    WalletPages(site: site).register(on: router)
 
     let api = FiduciaAPIHandler(services: services)
     // Compact JSON with sorted keys: stable bytes, which idempotent replays and tests rely on.

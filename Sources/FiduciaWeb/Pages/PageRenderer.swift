@@ -99,6 +99,19 @@ enum Notices {
         case "welcome": "Welcome to Fiducia! Your account is ready."
         case "logged-in": "You are logged in."
         case "logged-out": "You are logged out."
+        case "order-created": "Order created. Check the seller and the terms, then pay: your money is held in escrow."
+        case "paid": "Paid. Your money is held in escrow until you confirm receipt."
+        case "shipped": "Marked as shipped. The buyer has been given the tracking number."
+        case "tracking-added": "Tracking update added."
+        case "confirmed": "Receipt confirmed. The money was released to the seller."
+        case "extended": "The confirmation period was extended."
+        case "refund-requested": "Refund requested. The order will not complete on its own until it is settled."
+        case "refunded": "Refunded."
+        case "cancelled": "The order was cancelled."
+        case "payout-requested": "Payout requested. The amount is held until the bank confirms."
+        case "deposit-placed": "Deposit placed."
+        case "card-saved": "Card saved."
+        case "policy-saved": "After-sales policy saved. New orders get it."
         default: nil
         }
     }

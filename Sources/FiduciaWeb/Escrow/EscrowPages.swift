@@ -1,0 +1,349 @@
+import FiduciaAPI
+import FiduciaDomain
+import FiduciaPersistence
+import FiduciaServices
+import Foundation
+import Hummingbird
+
+/// The buyer's and seller's order pages: a new order, checkout and the order with its timeline
+/// and actions, the list of orders, and the seller dashboard.
+struct EscrowPages: Sendable {
+    let site: Site
+    var services: AppServices { site.services }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.page("/orders/new") { request in
+            _ = try site.requireViewer(request)
+            let seller = request.uri.queryParameters["seller"].map(String.init)
+            return try await renderNewOrder(request, form: .init(sellerId: seller), errors: [])
+        }
+        router.page("/orders", method: .post) { request in try await createOrder(request) }
+        router.page("/orders") { request in try await listOrders(request) }
+        router.page("/orders/{id}") { request in try await showOrder(request, id: try orderID(request)) }
+        router.page("/orders/{id}/{action}", method: .post) { request in try await act(request) }
+        router.page("/seller") { request in try await sellerDashboard(request) }
+        router.page("/seller/policy", method: .post) { request in try await savePolicy(request) }
+    }
+
+    private func orderID(_ request: Request) throws -> OrderID {
+        let parts = request.uri.path.split(separator: "/")
+        guard parts.count >= 2 else { throw WebError.routeNotFound }
+        return OrderID(String(parts[1]))
+    }
+
+    // MARK: New order
+
+    struct NewOrderForm: Decodable, CSRFProtectedForm, Sendable {
+        var csrfToken: String?
+        var sellerId: String?
+        var title: String?
+        var quantity: String?
+        var unitPrice: String?
+        var currency: String?
+    }
+
+    struct NewOrderView: Sendable {
+        struct Option: Sendable { let id: String; let name: String; let selected: Bool }
+        struct CurrencyOption: Sendable { let code: String; let selected: Bool }
+        let sellers: [Option]
+        let currencies: [CurrencyOption]
+        let form: NewOrderForm
+        let errors: [FieldError]
+    }
+
+    private func renderNewOrder(_ request: Request, form: NewOrderForm, errors: [FieldError], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let viewer = try site.requireViewer(request)
+        let sellers = try await services.store.read { try await $0.users.list(role: .seller, after: nil, limit: 100) }.filter { $0.id != viewer.id }
+        let chosen = form.currency ?? "EUR"
+        var filled = form
+        if filled.quantity == nil { filled.quantity = "1" }
+        let view = NewOrderView(
+            sellers: sellers.map { .init(id: $0.id.rawValue, name: $0.displayName, selected: $0.id.rawValue == form.sellerId) },
+            currencies: ["EUR", "USD", "CNY", "GBP", "JPY"].map { .init(code: $0, selected: $0 == chosen) },
+            form: filled,
+            errors: errors
+        )
+        return site.renderer.render("order-new", page: view, request: request, status: status)
+    }
+
+    private func createOrder(_ request: Request) async throws -> Response {
+        let form = try await site.form(NewOrderForm.self, from: request)
+        let currency = Currency(form.currency ?? "") ?? Currency("EUR")!
+        var errors: [FieldError] = []
+        let quantity = Int(form.quantity ?? "")
+        if quantity == nil { errors.append(FieldError(field: "quantity", message: "The quantity must be a whole number.")) }
+        let price = Money.parseMinor(form.unitPrice ?? "", currency: currency)
+        if price == nil { errors.append(FieldError(field: "unitPrice", message: "Write the price like 12.50.")) }
+        if errors.isEmpty, let quantity, let price {
+            let request2 = NewOrder(
+                sellerID: UserID(form.sellerId ?? ""), currency: currency.code,
+                items: [LineItem(title: form.title ?? "", quantity: quantity, unitPriceMinor: price)]
+            )
+            do {
+                let order = try await services.escrow.createOrder(request2, by: site.principal)
+                return PageRenderer.redirect(to: "/orders/\(order.id)?notice=order-created")
+            } catch let error as any DomainError where error.kind != .forbidden {
+                errors = error.fieldErrors.isEmpty ? [FieldError(field: "sellerId", message: error.detail)] : error.fieldErrors
+            }
+        }
+        let fixed = errors.map { FieldError(field: $0.field.hasPrefix("items[0].") ? String($0.field.dropFirst(9)).replacingOccurrences(of: "unitPriceMinor", with: "unitPrice") : $0.field, message: $0.message) }
+        return try await renderNewOrder(request, form: form, errors: fixed, status: .badRequest)
+    }
+
+    // MARK: Lists
+
+    struct OrderRow: Sendable {
+        let id: String
+        let counterparty: String
+        let total: String
+        let statusLabel: String
+        let statusClass: String
+        let created: String
+    }
+
+    struct OrdersView: Sendable {
+        struct Section: Sendable { let key: String; let heading: String; let orders: [OrderRow] }
+        let sections: [Section]
+    }
+
+    private func rows(_ orders: [Order], viewer: UserID) async throws -> [OrderRow] {
+        let ids = orders.flatMap { [$0.buyerID, $0.sellerID] }
+        let users = try await services.store.read { try await $0.users.find(ids) }
+        return orders.map { order in
+            let other = order.buyerID == viewer ? order.sellerID : order.buyerID
+            return OrderRow(
+                id: order.id.rawValue, counterparty: users[other]?.displayName ?? other.rawValue, total: order.money.description,
+                statusLabel: PageFormat.statusLabel(order.status), statusClass: PageFormat.statusClass(order.status),
+                created: PageFormat.date(order.createdAt)
+            )
+        }
+    }
+
+    private func listOrders(_ request: Request) async throws -> Response {
+        let viewer = try site.requireViewer(request)
+        let page = try PageRequest(limit: 100)
+        var sections: [OrdersView.Section] = []
+        for (role, key, heading) in [(EscrowService.ListRole.buyer, "purchases", "Purchases"), (.seller, "sales", "Sales")] {
+            guard role == .buyer ? viewer.has(.buyer) : viewer.has(.seller) else { continue }
+            let orders = try await services.escrow.orders(role: role, status: nil, page: page, by: site.principal).items.reversed()
+            sections.append(.init(key: key, heading: heading, orders: try await rows(Array(orders), viewer: viewer.id)))
+        }
+        return site.renderer.render("orders", page: OrdersView(sections: sections), request: request)
+    }
+
+    // MARK: One order
+
+    struct OrderPageView: Sendable {
+        struct Item: Sendable { let title: String; let quantity: Int; let unitPrice: String; let lineTotal: String }
+        struct TimelineEntry: Sendable { let at: String; let detail: String }
+        struct TrackingEntry: Sendable { let at: String; let location: String; let description: String }
+        struct ShipmentView: Sendable { let carrier: String; let trackingNumber: String; let events: [TrackingEntry] }
+        struct SellerSummary: Sendable { let completedSales: Int; let deposit: String; let memberSince: String; let score: String?; let warnings: [String] }
+        struct Actions: Sendable {
+            let canPay, canShip, canConfirm, canTrack, canExtend, canRequestRefund, canRefund, canCancel, statementAllowed: Bool
+            let refundDefault: String
+        }
+        struct OrderView: Sendable {
+            let id, statusLabel, statusClass, escrowState, escrowSummary, total, fee, sellerNet, buyerName, sellerName, policyText: String
+            let sellerProfileURL: String?
+            let payByText, confirmByText, returnDeadlineText, refundRequestText: String?
+            let items: [Item]
+            let shipment: ShipmentView?
+            let timeline: [TimelineEntry]
+            let seller: SellerSummary?
+            let actions: Actions?
+            let error: String?
+        }
+        let order: OrderView
+    }
+
+    func showOrder(_ request: Request, id: OrderID, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let viewer = try site.requireViewer(request)
+        let order = try await services.escrow.order(id, by: site.principal)
+        let users = try await services.store.read { try await $0.users.find([order.buyerID, order.sellerID]) }
+        let isBuyer = viewer.id == order.buyerID
+        let isSeller = viewer.id == order.sellerID
+        let now = services.clock.now()
+
+        var sellerSummary: OrderPageView.SellerSummary?
+        if isBuyer, order.status == .created, let seller = users[order.sellerID] {
+            let completed = try await services.store.read { try await $0.orders.count(.seller(seller.id), status: .completed) }
+            let deposit = try await services.store.read { try await $0.ledger.account(owner: .user(seller.id), kind: .deposit, currency: order.currency) }
+            var warnings: [String] = []
+            if completed < 3 { warnings.append("This seller is new: \(completed) completed sale\(completed == 1 ? "" : "s"). Escrow protects your payment either way; never pay outside Fiducia.") }
+            if now.timeIntervalSince(seller.createdAt) < 30 * 86_400 { warnings.append("This account is less than 30 days old.") }
+            sellerSummary = .init(
+                completedSales: completed, deposit: Money.format(deposit?.balances.spendable ?? 0, order.currency),
+                memberSince: PageFormat.date(seller.createdAt), score: nil, warnings: warnings
+            )
+        }
+        let split = FeeSplit(totalMinor: order.totalMinor, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
+        let withinReturns = order.returnDeadline.map { now <= $0 } ?? false
+        let actions = OrderPageView.Actions(
+            canPay: isBuyer && order.status == .created,
+            canShip: isSeller && order.status == .paid,
+            canConfirm: isBuyer && order.status == .shipped && !order.escrowFrozen,
+            canTrack: isSeller && order.status == .shipped,
+            canExtend: isSeller && order.status == .shipped && !order.confirmationExtended,
+            canRequestRefund: isBuyer && order.refundRequest == nil && (order.status == .shipped || (order.status == .completed && withinReturns)),
+            canRefund: (isSeller || viewer.isStaff) && (order.status == .shipped || (order.status == .completed && withinReturns)),
+            canCancel: (isBuyer || isSeller || viewer.isStaff) && (order.status == .created || order.status == .paid),
+            statementAllowed: order.totalMinor <= services.settings.escrow.microPaymentLimitMinor,
+            refundDefault: Money.format(order.refundRequest?.amountMinor ?? order.totalMinor, order.currency)
+        )
+        let anyAction = actions.canPay || actions.canShip || actions.canConfirm || actions.canTrack || actions.canExtend
+            || actions.canRequestRefund || actions.canRefund || actions.canCancel
+        let policy = order.policy
+        let policyText = (policy.returnWindowDays > 0 ? "\(policy.returnWindowDays)-day no-reason returns" : "No returns")
+            + (policy.genuineGoodsGuarantee ? "; genuine goods guaranteed" : "")
+        let view = OrderPageView.OrderView(
+            id: order.id.rawValue,
+            statusLabel: PageFormat.statusLabel(order.status),
+            statusClass: PageFormat.statusClass(order.status),
+            escrowState: order.escrowState.rawValue,
+            escrowSummary: order.escrowSummary,
+            total: order.money.description,
+            fee: Money.format(split.platformFeeMinor + split.fundContributionMinor, order.currency),
+            sellerNet: Money.format(split.sellerNetMinor, order.currency),
+            buyerName: users[order.buyerID]?.displayName ?? order.buyerID.rawValue,
+            sellerName: users[order.sellerID]?.displayName ?? order.sellerID.rawValue,
+            policyText: policyText,
+            sellerProfileURL: "/merchants/\(order.sellerID)",
+            payByText: order.status == .created ? PageFormat.dateTime(order.payBy) : nil,
+            confirmByText: order.status == .shipped ? order.confirmBy.map(PageFormat.dateTime) : nil,
+            returnDeadlineText: order.status == .completed && withinReturns ? order.returnDeadline.map(PageFormat.dateTime) : nil,
+            refundRequestText: order.refundRequest.map { "The buyer asked for a refund of \(Money.format($0.amountMinor, order.currency)): \($0.reason)" },
+            items: order.items.map {
+                .init(title: $0.title, quantity: $0.quantity, unitPrice: Money.format($0.unitPriceMinor, order.currency),
+                      lineTotal: Money.format($0.unitPriceMinor * Int64($0.quantity), order.currency))
+            },
+            shipment: order.shipment.map { shipment in
+                .init(carrier: shipment.carrier, trackingNumber: shipment.trackingNumber,
+                      events: shipment.events.map { .init(at: PageFormat.dateTime($0.at), location: $0.location, description: $0.description) })
+            },
+            timeline: order.timeline.map { .init(at: PageFormat.dateTime($0.at), detail: $0.detail) },
+            seller: sellerSummary,
+            actions: anyAction ? actions : nil,
+            error: error
+        )
+        return site.renderer.render("order", page: OrderPageView(order: view), request: request, status: status)
+    }
+
+    // MARK: Actions
+
+    struct ActionForm: Decodable, CSRFProtectedForm, Sendable {
+        var csrfToken: String?
+        var method: String?
+        var carrier: String?
+        var trackingNumber: String?
+        var location: String?
+        var description: String?
+        var days: String?
+        var reason: String?
+        var amount: String?
+    }
+
+    private func act(_ request: Request) async throws -> Response {
+        let id = try orderID(request)
+        let action = String(request.uri.path.split(separator: "/").last ?? "")
+        let form = try await site.form(ActionForm.self, from: request)
+        let principal = site.principal
+        do {
+            let current = try await services.escrow.order(id, by: principal)
+            func amount() throws -> Int64? {
+                guard let text = form.amount?.trimmingWhitespace(), !text.isEmpty else { return nil }
+                guard let value = Money.parseMinor(text, currency: current.currency) else {
+                    throw ValidationError(field: "amount", "Write the amount like 12.50.")
+                }
+                return value
+            }
+            let notice: String
+            switch action {
+            case "pay":
+                let method: PaymentMethod =
+                    switch form.method ?? "" {
+                    case "balance": .balance
+                    case "statement": .statement
+                    case let token: .card(token: token.isEmpty ? "tok_visa" : token)
+                    }
+                _ = try await services.escrow.pay(id, with: method, by: principal)
+                notice = "paid"
+            case "ship":
+                _ = try await services.escrow.perform(.ship(carrier: form.carrier ?? "", trackingNumber: form.trackingNumber ?? ""), on: id, by: principal)
+                notice = "shipped"
+            case "tracking":
+                let event = TrackingEvent(at: services.clock.now(), location: (form.location ?? "").trimmingWhitespace(), description: (form.description ?? "").trimmingWhitespace())
+                guard !event.location.isEmpty, !event.description.isEmpty else { throw ValidationError(field: "location", "Say where and what happened.") }
+                _ = try await services.escrow.perform(.addTracking(event), on: id, by: principal)
+                notice = "tracking-added"
+            case "confirm":
+                _ = try await services.escrow.perform(.confirmReceipt, on: id, by: principal)
+                notice = "confirmed"
+            case "extend":
+                _ = try await services.escrow.perform(.extendConfirmation(days: Int(form.days ?? "") ?? 0), on: id, by: principal)
+                notice = "extended"
+            case "refund-request":
+                let reason = (form.reason ?? "").trimmingWhitespace()
+                guard !reason.isEmpty else { throw ValidationError(field: "reason", "Say why you ask for a refund.") }
+                _ = try await services.escrow.perform(.requestRefund(amountMinor: try amount(), reason: String(reason.prefix(500))), on: id, by: principal)
+                notice = "refund-requested"
+            case "refund":
+                _ = try await services.escrow.perform(.refund(amountMinor: try amount(), reason: nil), on: id, by: principal)
+                notice = "refunded"
+            case "cancel":
+                _ = try await services.escrow.perform(.cancel(reason: nil), on: id, by: principal)
+                notice = "cancelled"
+            default:
+                throw WebError.routeNotFound
+            }
+            return PageRenderer.redirect(to: "/orders/\(id)?notice=\(notice)")
+        } catch let error as any DomainError where error.kind != .notFound && error.kind != .unauthenticated {
+            return try await showOrder(request, id: id, error: error.detail, status: error.kind.httpStatus)
+        }
+    }
+
+    // MARK: Seller dashboard
+
+    struct SellerView: Sendable {
+        struct BalanceFigure: Sendable { let currency: String; let available: String; let incomingAsSeller: String }
+        struct PolicyView: Sendable { let returnWindowDays: Int; let genuineGoodsGuarantee: Bool }
+        let balances: [BalanceFigure]
+        let toShip: [OrderRow]
+        let toShipCount: Int
+        let recent: [OrderRow]
+        let policy: PolicyView
+        let profileURL: String?
+        let error: String?
+    }
+
+    private func sellerDashboard(_ request: Request, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let viewer = try site.requireViewer(request)
+        guard viewer.has(.seller) else { throw AccessError.forbidden("The seller dashboard is for sellers.") }
+        let toShip = try await services.store.read { try await $0.orders.list(.seller(viewer.id), status: .paid, after: nil, limit: 100) }
+        let recent = try await services.escrow.orders(role: .seller, status: nil, page: try PageRequest(limit: 100), by: site.principal).items.suffix(20).reversed()
+        let policy = try await services.escrow.policy(of: viewer.id)
+        let balances = try await services.ledger.balances(of: viewer.id)
+        let view = SellerView(
+            balances: balances.map { .init(currency: $0.currency.code, available: Money.format($0.availableMinor, $0.currency), incomingAsSeller: Money.format($0.incomingAsSellerMinor, $0.currency)) },
+            toShip: try await rows(toShip, viewer: viewer.id),
+            toShipCount: toShip.count,
+            recent: try await rows(Array(recent), viewer: viewer.id),
+            policy: .init(returnWindowDays: policy.returnWindowDays, genuineGoodsGuarantee: policy.genuineGoodsGuarantee),
+            profileURL: "/merchants/\(viewer.id)",
+            error: error
+        )
+        return site.renderer.render("seller", page: view, request: request, status: status)
+    }
+
+    private func savePolicy(_ request: Request) async throws -> Response {
+        struct PolicyForm: Decodable, CSRFProtectedForm { var csrfToken: String?; var returnWindowDays: String?; var genuineGoodsGuarantee: String? }
+        let form = try await site.form(PolicyForm.self, from: request)
+        do {
+            let policy = AfterSalesPolicy(returnWindowDays: Int(form.returnWindowDays ?? "") ?? -1, genuineGoodsGuarantee: form.genuineGoodsGuarantee != nil)
+            _ = try await services.escrow.setPolicy(policy, by: site.principal)
+            return PageRenderer.redirect(to: "/seller?notice=policy-saved")
+        } catch let error as ValidationError {
+            return try await sellerDashboard(request, error: error.detail, status: .badRequest)
+        }
+    }
+}

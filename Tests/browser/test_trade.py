@@ -1,0 +1,79 @@
+"""A whole trade through the pages, in two real browsers: a buyer and a seller, no JavaScript."""
+import unittest
+import uuid
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from fiducia_browser import BrowserTestCase, make_driver
+
+
+class TradeTest(BrowserTestCase):
+    def test_buyer_pays_into_escrow_seller_ships_buyer_confirms(self):
+        tag = uuid.uuid4().hex[:6]
+        seller_name = f"Tea Shop {tag}"
+        seller_email = self.unique_email("seller")
+        buyer_email = self.unique_email("buyer")
+
+        # The seller signs up in their own browser.
+        seller = make_driver()
+        try:
+            self.driver, buyer_driver = seller, self.driver
+            self.sign_up(seller_name, seller_email, seller=True)
+            self.driver = buyer_driver
+
+            # The buyer signs up and orders from the seller.
+            self.sign_up(f"Buyer {tag}", buyer_email)
+            self.visit("/orders/new")
+            Select(self.driver.find_element(By.ID, "sellerId")).select_by_visible_text(seller_name)
+            self.fill("title", "Longjing green tea, 100 g")
+            self.fill("quantity", "2")
+            self.fill("unitPrice", "12.50")
+            self.submit("/orders")
+            self.wait.until(lambda d: "/orders/ord_" in d.current_url)
+            order_url = self.driver.current_url.split("?")[0]
+            text = self.text()
+            self.assertIn("25.00 EUR", text)
+            self.assertIn("About this seller", text)
+            self.assertIn("This seller is new", text)
+            self.assertIn("7-day no-reason returns", text)
+
+            # A declined card changes nothing; a good card pays into escrow.
+            self.driver.find_element(By.CSS_SELECTOR, 'input[name="method"][value="tok_declined"]').click()
+            self.press('form[action$="/pay"] button')
+            self.assertIn("The payment was declined", self.text())
+            self.driver.get(order_url)
+            self.driver.find_element(By.CSS_SELECTOR, 'input[name="method"][value="tok_visa"]').click()
+            self.press('form[action$="/pay"] button')
+            self.assertIn("notice=paid", self.driver.current_url, self.text())
+            self.assertIn("held in escrow until the buyer confirms receipt", self.text())
+
+            # The seller sees the paid order and ships it.
+            self.driver = seller
+            self.visit("/seller")
+            self.assertIn("Paid orders to ship", self.text())
+            self.driver.get(order_url)
+            self.fill("carrier", "SF Express")
+            self.fill("trackingNumber", "SF1234567")
+            self.press('form[action$="/ship"] button')
+            self.assertIn("notice=shipped", self.driver.current_url)
+            self.assertIn("SF1234567", self.text())
+
+            # The buyer confirms receipt; the money goes to the seller.
+            self.driver = buyer_driver
+            self.driver.get(order_url)
+            self.assertIn("completes on its own", self.text())
+            self.press('form[action$="/confirm"] button')
+            self.assertIn("notice=confirmed", self.driver.current_url)
+            self.assertIn("The payment was released to the seller", self.text())
+
+            self.driver = seller
+            self.visit("/wallet")
+            self.assertIn("24.50 EUR", self.text())  # 25.00 minus the 2% fee
+        finally:
+            self.driver = buyer_driver
+            seller.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()
