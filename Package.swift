@@ -147,9 +147,10 @@ let package = Package(
         .executableTarget(
             name: "FiduciaBenchmarks",
             dependencies: [
-                "FiduciaDomain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Benchmarks/FiduciaBenchmarks",
             swiftSettings: swiftSettings

@@ -24,7 +24,7 @@ as_owner() {
 }
 
 case "${1:-}" in
-  start)
+  start|start-durable)
     if ! BIN=$(find_bin); then
       echo "PostgreSQL is not installed; installing it with apt-get" >&2
       export DEBIAN_FRONTEND=noninteractive
@@ -37,10 +37,11 @@ case "${1:-}" in
     if [ "$(id -u)" = "0" ]; then chown postgres "$DIR"; fi
     as_owner "$BIN/initdb" -D "$DIR/data" -U fiducia --auth=trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
       || { cat "$DIR/initdb.log" >&2; exit 1; }
-    # Durability is irrelevant for a test server that is deleted afterwards; fsync off keeps it fast.
-    as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-      -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-      start >&2
+    # Durability is irrelevant for a test server that is deleted afterwards, so `start` turns fsync
+    # off to keep tests fast; `start-durable` keeps PostgreSQL's defaults, for benchmarks.
+    OPTIONS="-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=300"
+    if [ "$1" = "start" ]; then OPTIONS="$OPTIONS -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
+    as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 -o "$OPTIONS" start >&2
     echo "export FIDUCIA_TEST_POSTGRES_URL=postgres://fiducia@127.0.0.1:$PORT/postgres?sslmode=disable"
     echo "export FIDUCIA_TEST_POSTGRES_DIR=$DIR"
     ;;
@@ -51,7 +52,7 @@ case "${1:-}" in
     rm -rf "$DIR"
     ;;
   *)
-    echo "usage: $0 start | stop DIR" >&2
+    echo "usage: $0 start | start-durable | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -5,7 +5,10 @@ public struct FiduciaCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fiducia",
         abstract: "Fiducia: trust & safety for online marketplaces (escrow, ratings, credit scores, fraud resistance).",
-        subcommands: [Serve.self, Migrate.self, Admin.self, Demo.self, LedgerCommand.self, Billing.self, ShowConfiguration.self],
+        subcommands: [
+            Serve.self, Migrate.self, Admin.self, Demo.self, LedgerCommand.self, Billing.self,
+            Replay.self, Score.self, Eval.self, SynthesizeNetwork.self, ShowConfiguration.self,
+        ],
         defaultSubcommand: nil
     )
 
