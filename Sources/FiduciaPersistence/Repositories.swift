@@ -14,6 +14,8 @@ public struct Repositories: Sendable {
     public let ledger: any LedgerRepository
     public let orders: any OrderRepository
     public let payments: any PaymentRepository
+    public let ratings: any RatingRepository
+    public let credit: any CreditRepository
 
     init(sql: any SQLDatabase, kind: DatabaseKind) {
         self.kind = kind
@@ -26,6 +28,8 @@ public struct Repositories: Sendable {
         self.ledger = SQLLedgerRepository(sql: sql, kind: kind)
         self.orders = SQLOrderRepository(sql: sql, kind: kind)
         self.payments = SQLPaymentRepository(sql: sql, kind: kind)
+        self.ratings = SQLRatingRepository(sql: sql, kind: kind)
+        self.credit = SQLCreditRepository(sql: sql)
     }
 }
 

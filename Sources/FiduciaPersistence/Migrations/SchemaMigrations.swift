@@ -3,6 +3,7 @@ public enum SchemaMigrations {
     public static let all: [Migration] = [
         accounts,
         escrow,
+        ratings,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -246,5 +247,86 @@ public enum SchemaMigrations {
             ]
         }
         return statements
+    }
+
+    /// Ratings (double-blind, with replies), credit scores with their history, tier changes,
+    /// commendations, and a counter that orders rating publications for the trust engine.
+    static let ratings = Migration(version: 3, name: "ratings, credit scores, tiers, commendations") { _ in
+        [
+            """
+            CREATE TABLE ratings (
+                id TEXT PRIMARY KEY,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                rater_id TEXT NOT NULL REFERENCES users (id),
+                ratee_id TEXT NOT NULL REFERENCES users (id),
+                side TEXT NOT NULL,
+                overall TEXT NOT NULL,
+                item_as_described INTEGER,
+                service_attitude INTEGER,
+                shipping_speed INTEGER,
+                comment TEXT,
+                flags TEXT NOT NULL,
+                order_total_minor BIGINT NOT NULL,
+                currency TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                published_at BIGINT,
+                publication BIGINT UNIQUE,
+                reply TEXT,
+                replied_at BIGINT,
+                UNIQUE (order_id, rater_id)
+            )
+            """,
+            "CREATE INDEX ratings_ratee ON ratings (ratee_id, side, published_at)",
+            "CREATE INDEX ratings_rater ON ratings (rater_id, id)",
+            """
+            CREATE TABLE counters (
+                name TEXT PRIMARY KEY,
+                value BIGINT NOT NULL
+            )
+            """,
+            "INSERT INTO counters (name, value) VALUES ('rating_publication', 0)",
+            """
+            CREATE TABLE credit_scores (
+                user_id TEXT NOT NULL REFERENCES users (id),
+                role TEXT NOT NULL,
+                score INTEGER NOT NULL,
+                tier TEXT NOT NULL,
+                confidence DOUBLE PRECISION NOT NULL,
+                uncertainty INTEGER NOT NULL,
+                breakdown TEXT NOT NULL,
+                computed_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, role)
+            )
+            """,
+            """
+            CREATE TABLE credit_score_history (
+                user_id TEXT NOT NULL REFERENCES users (id),
+                role TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                score INTEGER NOT NULL,
+                tier TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX credit_score_history_user ON credit_score_history (user_id, role, at)",
+            """
+            CREATE TABLE tier_changes (
+                user_id TEXT NOT NULL REFERENCES users (id),
+                role TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                from_tier TEXT NOT NULL,
+                to_tier TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX tier_changes_user ON tier_changes (user_id, role, at)",
+            """
+            CREATE TABLE commendations (
+                seller_id TEXT NOT NULL REFERENCES users (id),
+                month TEXT NOT NULL,
+                awarded_at BIGINT NOT NULL,
+                PRIMARY KEY (seller_id, month)
+            )
+            """,
+        ]
     }
 }

@@ -1,0 +1,206 @@
+import FiduciaDomain
+import Foundation
+import Testing
+
+@Suite("Credit score")
+struct CreditScoreTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let day = 86_400.0
+
+    func rating(_ overall: OverallRating, daysAgo: Double = 100, total: Int64 = 100_000, credibility: Double? = 1, flagged: Bool = false) -> CreditHistory.ReceivedRating {
+        .init(overall: overall, orderTotalMinor: total, at: now.addingTimeInterval(-daysAgo * day), raterCredibility: credibility, flagged: flagged)
+    }
+
+    @Test func aNewcomerStartsAtFourHundredRaisedByADeposit() {
+        let plain = CreditScoring.score(CreditHistory(role: .seller, memberSince: now), now: now)
+        #expect(plain.score == 400)
+        #expect(plain.tier == .new)
+        #expect(plain.confidence == 0)
+        #expect(plain.uncertainty == 250)
+        // 500 EUR: 40 × log2(1 + 500/50) = 138.4.
+        let deposit = CreditScoring.score(CreditHistory(role: .seller, memberSince: now, depositMajor: 500), now: now)
+        #expect(deposit.score == 538)
+        #expect(deposit.breakdown.map(\.factor) == ["newcomer", "deposit"])
+        let verified = CreditScoring.score(CreditHistory(role: .buyer, memberSince: now, verified: true), now: now)
+        #expect(verified.score == 460)
+    }
+
+    @Test func handComputedHistory() {
+        // Ten positive ratings 100 days old from fully credible raters on 1 000.00 trades, one negative
+        // 10 days old, twelve completed trades.
+        var history = CreditHistory(role: .buyer, memberSince: now.addingTimeInterval(-400 * day))
+        history.ratings = Array(repeating: rating(.positive), count: 10) + [rating(.negative, daysAgo: 10)]
+        history.completedTrades = 12
+        let score = CreditScoring.score(history, now: now)
+        let oldWeight = 0.3 + 0.7 * pow(0.5, 100.0 / 365)
+        let newWeight = 0.3 + 0.7 * pow(0.5, 10.0 / 365)
+        let expected = 400 + 90 * log(1 + 10 * oldWeight) - 180 * newWeight + 15 * log(13)
+        #expect(abs(score.points - expected) < 1e-9)
+        #expect(score.score == Int(expected.rounded()))
+        #expect(score.breakdown.first { $0.factor == "ratings.negative.recent" }?.explanation == "1 negative rating in the last 30 days.")
+        #expect(score.breakdown.first { $0.factor == "ratings.negative.recent" }?.effect == Int((-180 * newWeight).rounded()))
+        #expect(score.tier == .bronze)
+    }
+
+    @Test func tiersFollowThePublishedThresholds() {
+        #expect(Tier.of(score: 990, completedTrades: 4, confidence: 1) == .new)
+        #expect(Tier.of(score: 549, completedTrades: 5, confidence: 1) == .bronze)
+        #expect(Tier.of(score: 550, completedTrades: 5, confidence: 1) == .silver)
+        #expect(Tier.of(score: 700, completedTrades: 5, confidence: 1) == .gold)
+        #expect(Tier.of(score: 900, completedTrades: 49, confidence: 1) == .gold)
+        #expect(Tier.of(score: 900, completedTrades: 50, confidence: 0.79) == .gold)
+        #expect(Tier.of(score: 850, completedTrades: 50, confidence: 0.8) == .diamond)
+    }
+
+    @Test func swarmRatingsAreIgnoredAndFlaggedOnesHalved() {
+        let base = CreditHistory(role: .seller, memberSince: now)
+        var swarmed = base
+        swarmed.ratings = Array(repeating: .init(overall: .positive, orderTotalMinor: 100_000, at: now, raterCredibility: 0, neutralized: true), count: 50)
+        let score = CreditScoring.score(swarmed, now: now)
+        #expect(score.score == 400)
+        #expect(score.breakdown.contains { $0.factor == "ratings.ignored" && $0.explanation.hasPrefix("50 ratings") })
+        #expect(CreditScoring.weight(rating(.positive, flagged: true), now: now) * 2 == CreditScoring.weight(rating(.positive), now: now))
+    }
+
+    @Test func explanationsAddUpToThePoints() {
+        var history = CreditHistory(role: .seller, memberSince: now, depositMajor: 100)
+        history.ratings = [rating(.positive), rating(.neutral), rating(.negative, daysAgo: 3), rating(.negative, daysAgo: 300)]
+        history.completedTrades = 9
+        history.refundedTrades = 3
+        history.shippedOrders = 12
+        history.shippedOnTime = 10
+        let score = CreditScoring.score(history, now: now)
+        #expect(abs(Double(score.breakdown.map(\.effect).reduce(0, +)) - score.points) <= Double(score.breakdown.count) / 2)
+        #expect(Set(score.breakdown.map(\.factor)) == ["newcomer", "deposit", "ratings.positive", "ratings.neutral", "ratings.negative.recent", "ratings.negative", "trades", "refunds", "shipping"])
+    }
+
+    /// Property: an extra positive rating from a credible rater never lowers the score.
+    @Test(arguments: 1...30)
+    func anExtraPositiveRatingNeverLowersTheScore(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        let history = randomHistory(&random)
+        let extra = CreditHistory.ReceivedRating(
+            overall: .positive, orderTotalMinor: Int64(random.next() % 1_000_000) + 1,
+            at: now.addingTimeInterval(-Double(random.next() % 700) * day), raterCredibility: 0.5 + Double(random.next() % 50) / 100
+        )
+        var more = history
+        more.ratings.append(extra)
+        let before = CreditScoring.score(history, now: now)
+        let after = CreditScoring.score(more, now: now)
+        #expect(after.points > before.points)
+        #expect(after.score >= before.score)
+    }
+
+    /// Property: a negative always weighs more than a positive of the same value and age.
+    @Test(arguments: 1...30)
+    func aNegativeWeighsMoreThanAPositiveOfTheSameValueAndAge(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        let history = randomHistory(&random)
+        let total = Int64(random.next() % 1_000_000) + 1
+        let at = now.addingTimeInterval(-Double(random.next() % 700) * day)
+        let credibility = Double(random.next() % 100) / 100
+        var positive = history
+        positive.ratings.append(.init(overall: .positive, orderTotalMinor: total, at: at, raterCredibility: credibility))
+        var negative = history
+        negative.ratings.append(.init(overall: .negative, orderTotalMinor: total, at: at, raterCredibility: credibility))
+        let base = CreditScoring.score(history, now: now).points
+        let up = CreditScoring.score(positive, now: now).points - base
+        let down = base - CreditScoring.score(negative, now: now).points
+        #expect(up > 0)
+        #expect(down > up)
+    }
+
+    func randomHistory(_ random: inout SplitMix) -> CreditHistory {
+        var history = CreditHistory(role: random.next() % 2 == 0 ? .seller : .buyer, memberSince: now.addingTimeInterval(-800 * day))
+        for _ in 0..<Int(random.next() % 40) {
+            let roll = random.next() % 10
+            history.ratings.append(.init(
+                overall: roll < 7 ? .positive : roll < 8 ? .neutral : .negative,
+                orderTotalMinor: Int64(random.next() % 500_000) + 1,
+                at: now.addingTimeInterval(-Double(random.next() % 700) * day),
+                raterCredibility: Double(random.next() % 100) / 100,
+                flagged: random.next() % 10 == 0
+            ))
+        }
+        history.completedTrades = Int(random.next() % 60)
+        history.refundedTrades = Int(random.next() % 5)
+        history.shippedOrders = Int(random.next() % 60)
+        history.shippedOnTime = Int(random.next() % UInt64(history.shippedOrders + 1))
+        history.depositMajor = Double(random.next() % 1_000)
+        return history
+    }
+
+    @Test func commendationsNeedEveryCriterion() {
+        let good = Commendations.SellerMonth(completedSales: 8, shipped: 8, shippedOnTime: 8, openRefundRequests: 0, positiveRatings: 50, ratings: 50, score: 760)
+        #expect(Commendations.qualifies(good))
+        #expect(!Commendations.qualifies(.init(completedSales: 4, shipped: 4, shippedOnTime: 4, openRefundRequests: 0, positiveRatings: 50, ratings: 50, score: 760)))
+        #expect(!Commendations.qualifies(.init(completedSales: 8, shipped: 8, shippedOnTime: 7, openRefundRequests: 0, positiveRatings: 50, ratings: 50, score: 760)))
+        #expect(!Commendations.qualifies(.init(completedSales: 8, shipped: 8, shippedOnTime: 8, openRefundRequests: 1, positiveRatings: 50, ratings: 50, score: 760)))
+        #expect(!Commendations.qualifies(.init(completedSales: 8, shipped: 8, shippedOnTime: 8, openRefundRequests: 0, positiveRatings: 48, ratings: 50, score: 760)))
+        #expect(!Commendations.qualifies(.init(completedSales: 8, shipped: 8, shippedOnTime: 8, openRefundRequests: 0, positiveRatings: 50, ratings: 50, score: 699)))
+    }
+}
+
+@Suite("Rating rules")
+struct RatingRulesTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func order(_ status: OrderStatus, completedDaysAgo: Double = 1) -> Order {
+        var order = Order(
+            id: OrderID("ord_1"), buyerID: UserID("usr_b"), sellerID: UserID("usr_s"), currency: Currency("EUR")!,
+            items: [LineItem(title: "Tea", quantity: 1, unitPriceMinor: 1_000)], totalMinor: 1_000, policy: .standard,
+            feeBasisPoints: 200, fundShareBasisPoints: 2_000, createdAt: now.addingTimeInterval(-30 * 86_400), payBy: now
+        )
+        order.status = status
+        if status == .completed { order.completedAt = now.addingTimeInterval(-completedDaysAgo * 86_400) }
+        if status == .refunded { order.closedAt = now.addingTimeInterval(-completedDaysAgo * 86_400) }
+        return order
+    }
+
+    @Test func buyersGiveDetailsSellersDoNot() throws {
+        let details = DetailedRatings(itemAsDescribed: 5, serviceAttitude: 4, shippingSpeed: 3)
+        #expect(try RatingRules.validate(.init(overall: .positive, detailed: details), order: order(.completed), rater: UserID("usr_b"), now: now, windowDays: 14) == .buyerRatesSeller)
+        #expect(try RatingRules.validate(.init(overall: .negative), order: order(.completed), rater: UserID("usr_s"), now: now, windowDays: 14) == .sellerRatesBuyer)
+        #expect(throws: RatingError.self) { try RatingRules.validate(.init(overall: .positive), order: order(.completed), rater: UserID("usr_b"), now: now, windowDays: 14) }
+        #expect(throws: RatingError.self) { try RatingRules.validate(.init(overall: .positive, detailed: details), order: order(.completed), rater: UserID("usr_s"), now: now, windowDays: 14) }
+        let stars = #expect(throws: RatingError.self) {
+            try RatingRules.validate(.init(overall: .positive, detailed: .init(itemAsDescribed: 6, serviceAttitude: 0, shippingSpeed: 3)), order: order(.completed), rater: UserID("usr_b"), now: now, windowDays: 14)
+        }
+        #expect(stars?.fieldErrors.map(\.field) == ["itemAsDescribed", "serviceAttitude"])
+    }
+
+    @Test func onlyFinishedTradesWithinTheWindowCanBeRated() {
+        #expect(throws: RatingError.orderNotFinished(.shipped)) {
+            try RatingRules.validate(.init(overall: .positive), order: order(.shipped), rater: UserID("usr_s"), now: now, windowDays: 14)
+        }
+        #expect(throws: RatingError.windowClosed) {
+            try RatingRules.validate(.init(overall: .positive), order: order(.completed, completedDaysAgo: 15), rater: UserID("usr_s"), now: now, windowDays: 14)
+        }
+        #expect(throws: RatingError.notAParty) {
+            try RatingRules.validate(.init(overall: .positive), order: order(.completed), rater: UserID("usr_x"), now: now, windowDays: 14)
+        }
+        #expect(throws: Never.self) {
+            try RatingRules.validate(.init(overall: .negative), order: order(.refunded), rater: UserID("usr_s"), now: now, windowDays: 14)
+        }
+    }
+
+    @Test func flagsMarkRefundsAndSharedHistory() {
+        #expect(RatingRules.flags(for: order(.completed), previousTradesBetweenParties: 0).isEmpty)
+        #expect(RatingRules.flags(for: order(.refunded), previousTradesBetweenParties: 3) == [.afterRefund, .sharedHistory])
+    }
+
+    @Test func engineValuesBlendVerdictAndStars() {
+        func value(_ overall: OverallRating, _ stars: Int?) -> Double {
+            Rating(
+                id: RatingID("rat_1"), orderID: OrderID("ord_1"), raterID: UserID("usr_b"), rateeID: UserID("usr_s"), side: .buyerRatesSeller,
+                overall: overall, detailed: stars.map { DetailedRatings(itemAsDescribed: $0, serviceAttitude: $0, shippingSpeed: $0) },
+                comment: nil, flags: [], orderTotalMinor: 1, currency: Currency("EUR")!, createdAt: now, updatedAt: now
+            ).engineValue
+        }
+        #expect(value(.positive, nil) == 1)
+        #expect(value(.positive, 5) == 1)
+        #expect(value(.neutral, 5) == 0.3)
+        #expect(value(.negative, 1) == -1)
+        #expect(value(.neutral, 3) == 0)
+    }
+}
