@@ -15,6 +15,9 @@ public struct AppServices: Sendable {
     public let ledger: LedgerService
     public let escrow: EscrowService
     public let payments: PaymentsService
+    public let trust: TrustService
+    public let ratings: RatingService
+    public let credit: CreditService
     let sandbox: SandboxPaymentProvider
 
     public init(
@@ -38,6 +41,10 @@ public struct AppServices: Sendable {
         self.sandbox = sandbox
         self.escrow = EscrowService(store: store, clock: clock, random: random, ledger: ledger, provider: sandbox, settings: settings.escrow, logger: logger)
         self.payments = PaymentsService(store: store, clock: clock, random: random, ledger: ledger, provider: sandbox, logger: logger)
+        let trust = TrustService(store: store, clock: clock)
+        self.trust = trust
+        self.ratings = RatingService(store: store, clock: clock, random: random, windowDays: settings.ratingWindowDays)
+        self.credit = CreditService(store: store, clock: clock, random: random, trust: trust)
     }
 
     /// The background worker, with a handler for every kind of job Fiducia schedules.
@@ -55,12 +62,12 @@ public struct AppServices: Sendable {
 
     var jobHandlers: [JobHandler] {
         let payments = payments
-        return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + [
+        return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + [
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
         ]
     }
 
     var recurringJobs: [RecurringJob] {
-        [Housekeeping.recurring]
+        [Housekeeping.recurring, CreditService.monthly]
     }
 }

@@ -159,6 +159,8 @@ struct EscrowConcurrencyTests {
     @Test(arguments: TestDatabaseKind.allCases.filter(TestDatabases.kinds.contains))
     func manyConcurrentRequestsMoveTheMoneyOnce(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in
+            // The guarantee fund can cover a refund after completion (the seller keeps only 98%).
+            try await web.services.ledger.topUpGuaranteeFund(currency: Currency("EUR")!, amountMinor: 100_000, reference: "seed")
             let buyer = try await web.user("ann")
             let seller = try await web.user("tea", roles: ["seller"])
             let id = try #require(try await web.request(.post, "/v1/orders", json: EscrowAPITests.orderBody(seller.id), token: buyer.token).object["id"] as? String)

@@ -24,6 +24,9 @@ public struct FraudAssessment: Sendable, Equatable {
 
     public static let alertThreshold = 0.5
     public var isAlert: Bool { risk >= Self.alertThreshold }
+
+    /// Nothing known against the account.
+    public static let none = FraudAssessment(risk: 0, reasons: [])
 }
 
 extension TrustEngine {

@@ -24,6 +24,14 @@ public protocol OrderRepository: Sendable {
     /// Sum of order totals whose money is held in escrow (paid or shipped), per currency.
     func heldTotals() async throws -> [Currency: Int64]
     func count(_ filter: OrderFilter, status: OrderStatus?) async throws -> Int
+    /// Finished trades (completed or refunded) between two users in either direction, created in [from, to].
+    func tradesBetween(_ first: UserID, _ second: UserID, from: Date, to: Date, excluding: OrderID) async throws -> Int
+    /// Orders the seller shipped since `since`, and how many of them within 48 hours of payment.
+    func shippingRecord(seller: UserID, since: Date) async throws -> (shipped: Int, onTime: Int)
+    /// A seller's month: sales completed in [from, to), orders shipped in it, and on time.
+    func monthRecord(seller: UserID, from: Date, to: Date) async throws -> (completedSales: Int, shipped: Int, shippedOnTime: Int)
+    /// The seller's shipped or completed orders with a refund request nobody settled yet.
+    func openRefundRequests(seller: UserID) async throws -> Int
     /// The seller's after-sales policy (the standard one if never set).
     func policy(seller: UserID) async throws -> AfterSalesPolicy
     func setPolicy(_ policy: AfterSalesPolicy, seller: UserID, now: Date) async throws
@@ -130,6 +138,46 @@ struct SQLOrderRepository: OrderRepository {
         var totals: [Currency: Int64] = [:]
         for row in rows { totals[Currency(try row.string("currency"))!] = try row.int64("total") }
         return totals
+    }
+
+    func tradesBetween(_ first: UserID, _ second: UserID, from: Date, to: Date, excluding: OrderID) async throws -> Int {
+        try await sql.raw("""
+            SELECT COUNT(*) AS n FROM orders
+            WHERE ((buyer_id = \(bind: first.rawValue) AND seller_id = \(bind: second.rawValue)) OR (buyer_id = \(bind: second.rawValue) AND seller_id = \(bind: first.rawValue)))
+              AND status IN ('completed', 'refunded') AND created_at >= \(bind: from.millisecondsSince1970) AND created_at <= \(bind: to.millisecondsSince1970)
+              AND id <> \(bind: excluding.rawValue)
+            """).first()?.int("n") ?? 0
+    }
+
+    static let onTimeMilliseconds: Int64 = 48 * 3_600 * 1_000
+
+    func shippingRecord(seller: UserID, since: Date) async throws -> (shipped: Int, onTime: Int) {
+        guard let row = try await sql.raw("""
+            SELECT COUNT(*) AS shipped, COALESCE(SUM(CASE WHEN shipped_at - paid_at <= \(bind: Self.onTimeMilliseconds) THEN 1 ELSE 0 END), 0) AS on_time
+            FROM orders WHERE seller_id = \(bind: seller.rawValue) AND shipped_at IS NOT NULL AND paid_at >= \(bind: since.millisecondsSince1970)
+            """).first()
+        else { return (0, 0) }
+        return (try row.int("shipped"), try row.int("on_time"))
+    }
+
+    func monthRecord(seller: UserID, from: Date, to: Date) async throws -> (completedSales: Int, shipped: Int, shippedOnTime: Int) {
+        let completed = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM orders WHERE seller_id = \(bind: seller.rawValue) AND status = 'completed'
+              AND completed_at >= \(bind: from.millisecondsSince1970) AND completed_at < \(bind: to.millisecondsSince1970)
+            """).first()?.int("n") ?? 0
+        guard let row = try await sql.raw("""
+            SELECT COUNT(*) AS shipped, COALESCE(SUM(CASE WHEN shipped_at - paid_at <= \(bind: Self.onTimeMilliseconds) THEN 1 ELSE 0 END), 0) AS on_time
+            FROM orders WHERE seller_id = \(bind: seller.rawValue) AND shipped_at >= \(bind: from.millisecondsSince1970) AND shipped_at < \(bind: to.millisecondsSince1970)
+            """).first()
+        else { return (completed, 0, 0) }
+        return (completed, try row.int("shipped"), try row.int("on_time"))
+    }
+
+    func openRefundRequests(seller: UserID) async throws -> Int {
+        // The request lives in the order's document; only the seller's open orders are read.
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM orders WHERE seller_id = \(bind: seller.rawValue) AND status IN ('shipped', 'completed')
+            """).all().map(Self.order).filter { $0.refundRequest != nil }.count
     }
 
     func policy(seller: UserID) async throws -> AfterSalesPolicy {

@@ -36,7 +36,9 @@ public struct DemoSeeder: Sendable {
     /// Runs every step; returns a line per thing it created.
     public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> [String] {
         var created: [String] = []
-        let users = try await seedPeople(progress: progress, created: &created)
+        // The demo marketplace has been running for about seven months: people joined then.
+        let joined = AppServices(store: services.store, settings: services.settings, clock: ManualClock(services.clock.now().addingTimeInterval(-200 * 86_400)), random: services.random)
+        let users = try await DemoSeeder(services: joined).seedPeople(progress: progress, created: &created)
         try await seedTrades(users, progress: progress, created: &created)
         return created
     }
@@ -66,7 +68,10 @@ public struct DemoSeeder: Sendable {
 
     /// A trade in the demo history: who, what, how many days ago it was paid, and how it ended.
     struct DemoTrade {
-        enum Ending { case completed, refundedInPart(Int64), inEscrow, awaitingPayment }
+        enum Ending {
+            case completed, refundedInPart(Int64), inEscrow, awaitingPayment
+            var isRefund: Bool { if case .refundedInPart = self { return true } else { return false } }
+        }
         let buyer: String
         let seller: String
         let title: String
@@ -75,16 +80,30 @@ public struct DemoSeeder: Sendable {
         let ending: Ending
     }
 
-    static var trades: [DemoTrade] {
+    /// Six months of trades ending `now`. Lotus Tea House trades weekly, then eight times in the
+    /// last full month (enough for an honest-seller commendation); Northwind Books trades now
+    /// and then; Bright Electronics is a newcomer with one order in escrow.
+    static func trades(now: Date) -> [DemoTrade] {
         let teas = ["Longjing green tea, 100 g", "Tieguanyin oolong, 150 g", "Pu-erh cake, 357 g", "Jasmine pearls, 50 g", "Gaiwan tea set"]
         let books = ["The Art of Trust (hardcover)", "A History of Markets", "Letters of Credit, 2nd ed.", "Paper Money"]
         let buyers = ["alice", "bob", "chen", "dana"]
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let thisMonth = calendar.date(from: calendar.dateComponents([.year, .month], from: now))!
+        let lastMonth = calendar.date(byAdding: .month, value: -1, to: thisMonth)!
+        let daysToLastMonth = now.timeIntervalSince(lastMonth) / 86_400
         var trades: [DemoTrade] = []
-        for index in 0..<24 {
+        for index in 0..<22 {
             trades.append(DemoTrade(
                 buyer: buyers[index % 4], seller: "lotus", title: teas[index % teas.count],
-                priceMinor: Int64(1_800 + (index * 730) % 6_000), daysAgo: 175 - Double(index) * 7,
+                priceMinor: Int64(1_800 + (index * 730) % 6_000), daysAgo: 185 - Double(index) * 6.5,
                 ending: index == 9 ? .refundedInPart(1_000) : .completed
+            ))
+        }
+        for index in 0..<8 {
+            trades.append(DemoTrade(
+                buyer: buyers[(index + 2) % 4], seller: "lotus", title: teas[(index + 2) % teas.count],
+                priceMinor: Int64(2_400 + index * 310), daysAgo: daysToLastMonth - 1 - Double(index) * 3.2, ending: .completed
             ))
         }
         for index in 0..<8 {
@@ -95,7 +114,7 @@ public struct DemoSeeder: Sendable {
         }
         trades.append(DemoTrade(buyer: "alice", seller: "bright", title: "USB-C charger 65 W", priceMinor: 3_990, daysAgo: 2, ending: .inEscrow))
         trades.append(DemoTrade(buyer: "dana", seller: "northwind", title: "Paper Money", priceMinor: 1_500, daysAgo: 0, ending: .awaitingPayment))
-        return trades
+        return trades.sorted { $0.daysAgo > $1.daysAgo }
     }
 
     /// A history of trades, made through the real escrow service with a clock set in the past.
@@ -116,7 +135,8 @@ public struct DemoSeeder: Sendable {
         _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 20_000, from: .card(token: "tok_visa"), by: principal("northwind"))
         created.append("guarantee fund of 1000.00 EUR; deposits for Lotus Tea House and Northwind Books")
 
-        let trades = Self.trades
+        let trades = Self.trades(now: now)
+        let comments = ["Exactly as described, fast shipping.", "Lovely tea, well packed.", "Second order, still excellent.", nil, "Friendly and quick.", nil]
         for (index, trade) in trades.enumerated() {
             progress("[\(index + 1)/\(trades.count)] \(trade.title) from \(trade.seller) to \(trade.buyer)")
             clock.set(now.addingTimeInterval(-trade.daysAgo * 86_400 - 3_600))
@@ -139,7 +159,30 @@ public struct DemoSeeder: Sendable {
                 _ = try await past.escrow.perform(.requestRefund(amountMinor: amount, reason: "One of the tins was dented"), on: order.id, by: buyer)
                 _ = try await past.escrow.perform(.refund(amountMinor: amount, reason: "Sorry about the dented tin"), on: order.id, by: seller)
             }
+            // Both rate (double-blind: published once both have), and the scores are recomputed then.
+            clock.advance(by: 3_600)
+            let stars = index % 7 == 3 ? 4 : 5
+            _ = try await past.ratings.rate(order.id, RatingSubmission(
+                overall: .positive,
+                detailed: DetailedRatings(itemAsDescribed: stars, serviceAttitude: 5, shippingSpeed: index % 5 == 0 ? 4 : 5),
+                comment: trade.ending.isRefund ? "A tin was dented; refunded at once, no fuss." : comments[index % comments.count]
+            ), by: buyer)
+            clock.advance(by: 1_800)
+            _ = try await past.ratings.rate(order.id, RatingSubmission(overall: .positive, comment: "Paid promptly. Thank you!"), by: seller)
+            try await services.store.write { repositories in
+                try await past.credit.refresh(users[trade.seller]!.id, role: .seller, in: repositories, now: clock.now())
+                try await past.credit.refresh(users[trade.buyer]!.id, role: .buyer, in: repositories, now: clock.now())
+            }
         }
-        created.append("\(trades.count) orders over the last six months (completed, one partly refunded, one in escrow, one awaiting payment)")
+        // Last month's honest sellers, as the monthly job would name them.
+        clock.set(now)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let lastMonth = MonthName.of(calendar.date(byAdding: .month, value: -1, to: now)!)
+        let commended = try await services.store.write { repositories in
+            try await past.credit.commend(month: lastMonth, in: repositories, now: now)
+        }
+        if !commended.isEmpty { created.append("honest-seller commendation for \(lastMonth): \(commended.count) seller(s)") }
+        created.append("\(trades.count) orders over the last six months with both sides' ratings (completed, one partly refunded, one in escrow, one awaiting payment)")
     }
 }

@@ -193,6 +193,11 @@ public struct EscrowService: Sendable {
         try await ledger.execute(transition.money, currency: order.currency, orderID: order.id, in: repositories, now: now)
         try await repositories.orders.update(transition.order, now: now)
         try await schedule(transition.timeouts, for: order, in: repositories, now: now)
+        if transition.order.status != order.status, transition.order.status == .completed || transition.order.status == .refunded {
+            // A finished trade changes both parties' records.
+            try await CreditService.scheduleRefresh(order.sellerID, role: .seller, in: repositories, now: now, ids: ids)
+            try await CreditService.scheduleRefresh(order.buyerID, role: .buyer, in: repositories, now: now, ids: ids)
+        }
         return transition.order
     }
 

@@ -7,7 +7,7 @@ enum Housekeeping {
 
     static let recurring = RecurringJob(kind: kind) { now in
         let hour = floor(now.timeIntervalSince1970 / 3600) * 3600
-        return ("\(kind):\(Int(hour))", Date(timeIntervalSince1970: hour))
+        return ("\(kind):\(Int(hour))", Date(timeIntervalSince1970: hour), "")
     }
 
     static func handler(settings: ServiceSettings) -> JobHandler {

@@ -21,10 +21,10 @@ public struct JobHandler: Sendable {
 /// whose unique key names the period, so however many servers run, each period's job exists once.
 public struct RecurringJob: Sendable {
     public let kind: String
-    /// The unique key and due time of the job for the period containing `now`.
-    public let occurrence: @Sendable (Date) -> (uniqueKey: String, dueAt: Date)
+    /// The unique key, due time and payload of the job for the period containing `now`.
+    public let occurrence: @Sendable (Date) -> (uniqueKey: String, dueAt: Date, payload: String)
 
-    public init(kind: String, occurrence: @escaping @Sendable (Date) -> (uniqueKey: String, dueAt: Date)) {
+    public init(kind: String, occurrence: @escaping @Sendable (Date) -> (uniqueKey: String, dueAt: Date, payload: String)) {
         self.kind = kind
         self.occurrence = occurrence
     }
@@ -95,7 +95,7 @@ public final class JobRunner: Service, Sendable {
         if !recurring.isEmpty {
             let jobs = recurring.map { recurring -> Job in
                 let occurrence = recurring.occurrence(now)
-                return Job(id: ids.make(), kind: recurring.kind, uniqueKey: occurrence.uniqueKey, payload: "{}", dueAt: occurrence.dueAt)
+                return Job(id: ids.make(), kind: recurring.kind, uniqueKey: occurrence.uniqueKey, payload: occurrence.payload, dueAt: occurrence.dueAt)
             }
             try await store.write { repositories in
                 for job in jobs where try await repositories.jobs.find(uniqueKey: job.uniqueKey) == nil {

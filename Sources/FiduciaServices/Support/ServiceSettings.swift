@@ -11,6 +11,8 @@ public struct ServiceSettings: Sendable, Equatable {
     public var idempotencyRetentionSeconds: TimeInterval = 24 * 3600
     /// How long a claimed idempotency key stays locked if its server dies mid-request.
     public var idempotencyLockSeconds: TimeInterval = 60
+    /// Days after a trade ends in which both parties may rate (then whatever exists is published).
+    public var ratingWindowDays = RatingRules.defaultWindowDays
     /// Orders, escrow timeouts, fees and the micro-payment limit.
     public var escrow = EscrowSettings()
 

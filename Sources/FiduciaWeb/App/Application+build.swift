@@ -54,6 +54,7 @@ public func buildRouter(
     AccountPages(site: site).register(on: router)
     EscrowPages(site: site).register(on: router)
     WalletPages(site: site).register(on: router)
+    TrustPages(site: site).register(on: router)
 
     let api = FiduciaAPIHandler(services: services)
     // Compact JSON with sorted keys: stable bytes, which idempotent replays and tests rely on.

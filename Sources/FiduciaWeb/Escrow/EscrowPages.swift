@@ -152,6 +152,7 @@ struct EscrowPages: Sendable {
             let timeline: [TimelineEntry]
             let seller: SellerSummary?
             let actions: Actions?
+            let ratings: RatingSectionView?
             let error: String?
         }
         let order: OrderView
@@ -176,6 +177,11 @@ struct EscrowPages: Sendable {
                 completedSales: completed, deposit: Money.format(deposit?.balances.spendable ?? 0, order.currency),
                 memberSince: PageFormat.date(seller.createdAt), score: nil, warnings: warnings
             )
+        }
+        var ratings: RatingSectionView?
+        if order.status == .completed || order.status == .refunded {
+            let visible = try await services.ratings.ratings(of: order.id, by: site.principal)
+            ratings = RatingSectionView.make(order: order, viewer: viewer, ratings: visible, windowDays: services.ratings.windowDays, now: now)
         }
         let split = FeeSplit(totalMinor: order.totalMinor, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
         let withinReturns = order.returnDeadline.map { now <= $0 } ?? false
@@ -224,6 +230,7 @@ struct EscrowPages: Sendable {
             timeline: order.timeline.map { .init(at: PageFormat.dateTime($0.at), detail: $0.detail) },
             seller: sellerSummary,
             actions: anyAction ? actions : nil,
+            ratings: ratings,
             error: error
         )
         return site.renderer.render("order", page: OrderPageView(order: view), request: request, status: status)

@@ -112,6 +112,8 @@ enum Notices {
         case "deposit-placed": "Deposit placed."
         case "card-saved": "Card saved."
         case "policy-saved": "After-sales policy saved. New orders get it."
+        case "rated": "Thank you. Your rating stays hidden until the other party rates too or the window closes; then both are published together."
+        case "replied": "Your reply is published beside the rating."
         default: nil
         }
     }

@@ -1,0 +1,184 @@
+import FiduciaDomain
+import FiduciaPersistence
+import Foundation
+
+/// Everything the public trust profile (F1) and `getTrustProfile` show about a user in a role.
+public struct TrustProfile: Sendable {
+    public struct Period: Sendable {
+        public let name: String
+        public let counts: RatingCounts
+    }
+
+    public let user: User
+    public let role: Role
+    public let score: CreditScore
+    public let periods: [Period]
+    public let detailedAverages: (itemAsDescribed: Double, serviceAttitude: Double, shippingSpeed: Double, count: Int)?
+    public let completedTrades: Int
+    public let refundedTrades: Int
+    public let depositMajor: Double
+    public let history: [ScorePoint]
+    public let tierChanges: [(at: Date, from: Tier, to: Tier)]
+    public let commendations: [String]
+    public let engineTrust: TrustEstimate
+    public let personalized: PersonalizedTrust?
+}
+
+/// The credit score and tiers (C3, C4, C6, A5), the trust profile, and honest-seller commendations (C7).
+public struct CreditService: Sendable {
+    let store: Store
+    let clock: any WallClock
+    let trust: TrustService
+    let ids: IdentifierGenerator
+    static let refreshJobKind = "credit.refresh"
+    static let commendationJobKind = "commendations.monthly"
+
+    init(store: Store, clock: any WallClock, random: any RandomSource, trust: TrustService) {
+        self.store = store
+        self.clock = clock
+        self.trust = trust
+        self.ids = IdentifierGenerator(clock: clock, random: random)
+    }
+
+    /// Asks for a user's score in a role to be recomputed soon. Requests within the same minute
+    /// share one job.
+    static func scheduleRefresh(_ user: UserID, role: Role, in repositories: Repositories, now: Date, ids: IdentifierGenerator) async throws {
+        let minute = Int(now.timeIntervalSince1970 / 60)
+        try await repositories.jobs.schedule(
+            Job(id: ids.make(), kind: refreshJobKind, uniqueKey: "\(refreshJobKind):\(user):\(role.rawValue):\(minute)",
+                payload: "\(user.rawValue) \(role.rawValue)", dueAt: now),
+            now: now
+        )
+    }
+
+    /// What the score is computed from, read from the database and the trust engine.
+    func history(of user: User, role: Role, in repositories: Repositories, now: Date) async throws -> CreditHistory {
+        let side: RatingSide = role == .seller ? .buyerRatesSeller : .sellerRatesBuyer
+        var received: [CreditHistory.ReceivedRating] = []
+        for rating in try await repositories.ratings.allReceived(by: user.id, side: side) {
+            let weight = await trust.ratingWeight(rater: rating.raterID, ratee: user.id)
+            received.append(.init(
+                overall: rating.overall, orderTotalMinor: rating.orderTotalMinor, at: rating.publishedAt ?? rating.createdAt,
+                raterCredibility: weight?.credibility, neutralized: weight?.neutralized ?? false, flagged: !rating.flags.isEmpty
+            ))
+        }
+        let filter: OrderFilter = role == .seller ? .seller(user.id) : .buyer(user.id)
+        var history = CreditHistory(role: role, memberSince: user.createdAt, ratings: received)
+        history.completedTrades = try await repositories.orders.count(filter, status: .completed)
+        history.refundedTrades = try await repositories.orders.count(filter, status: .refunded)
+        if role == .seller {
+            let shipping = try await repositories.orders.shippingRecord(seller: user.id, since: now.addingTimeInterval(-180 * 86_400))
+            history.shippedOrders = shipping.shipped
+            history.shippedOnTime = shipping.onTime
+            history.depositMajor = try await repositories.ledger.accounts(owner: .user(user.id))
+                .filter { $0.kind == .deposit }
+                .map { Double($0.balances.spendable) / pow(10, Double($0.currency.minorUnitDigits)) }
+                .max() ?? 0
+        }
+        return history
+    }
+
+    /// Computes and stores a user's score in a role (the refresh job, and tests).
+    @discardableResult
+    func refresh(_ user: UserID, role: Role, in repositories: Repositories, now: Date) async throws -> CreditScore? {
+        guard let account = try await repositories.users.find(user) else { return nil }
+        try await trust.sync()
+        let score = CreditScoring.score(try await history(of: account, role: role, in: repositories, now: now), now: now)
+        try await repositories.credit.save(score, user: user, role: role, at: now)
+        return score
+    }
+
+    /// The score as of now, computed live (the stored one may be a moment old).
+    public func score(of user: UserID, role: Role) async throws -> CreditScore {
+        try await trust.sync()
+        let now = clock.now()
+        return try await store.read { repositories in
+            guard let account = try await repositories.users.find(user) else { throw NotFoundError(entity: "user", id: user.rawValue) }
+            return CreditScoring.score(try await history(of: account, role: role, in: repositories, now: now), now: now)
+        }
+    }
+
+    /// The public trust profile of a user in a role; with the viewer's personalised view when
+    /// someone is signed in.
+    public func profile(of userID: UserID, role: Role, viewer: Principal) async throws -> TrustProfile {
+        try await trust.sync()
+        let now = clock.now()
+        let side: RatingSide = role == .seller ? .buyerRatesSeller : .sellerRatesBuyer
+        let profile = try await store.read { repositories -> TrustProfile in
+            guard let user = try await repositories.users.find(userID), user.has(role) else { throw NotFoundError(entity: role == .seller ? "seller" : "buyer", id: userID.rawValue) }
+            let history = try await history(of: user, role: role, in: repositories, now: now)
+            let score = CreditScoring.score(history, now: now)
+            var periods: [TrustProfile.Period] = []
+            for (name, days) in [("last 30 days", 30.0), ("last 6 months", 182.0), ("all time", nil as Double?)] {
+                periods.append(.init(name: name, counts: try await repositories.ratings.counts(ratee: userID, side: side, since: days.map { now.addingTimeInterval(-$0 * 86_400) })))
+            }
+            return TrustProfile(
+                user: user, role: role, score: score, periods: periods,
+                detailedAverages: role == .seller ? try await repositories.ratings.detailedAverages(seller: userID) : nil,
+                completedTrades: history.completedTrades, refundedTrades: history.refundedTrades, depositMajor: history.depositMajor,
+                history: try await repositories.credit.history(user: userID, role: role, limit: 500),
+                tierChanges: try await repositories.credit.tierChanges(user: userID, role: role),
+                commendations: role == .seller ? try await repositories.credit.commendations(seller: userID) : [],
+                engineTrust: await trust.trust(of: userID),
+                personalized: nil
+            )
+        }
+        guard let viewer = viewer.actingUser, viewer.id != userID else { return profile }
+        return TrustProfile(
+            user: profile.user, role: profile.role, score: profile.score, periods: profile.periods, detailedAverages: profile.detailedAverages,
+            completedTrades: profile.completedTrades, refundedTrades: profile.refundedTrades, depositMajor: profile.depositMajor,
+            history: profile.history, tierChanges: profile.tierChanges, commendations: profile.commendations, engineTrust: profile.engineTrust,
+            personalized: await trust.personalized(viewer: viewer.id, party: userID)
+        )
+    }
+
+    /// Names the sellers who met the published criteria in `month` (idempotent).
+    func commend(month: String, in repositories: Repositories, now: Date) async throws -> [UserID] {
+        guard let (start, end) = MonthName.range(of: month) else { return [] }
+        var commended: [UserID] = []
+        var after: UserID?
+        while true {
+            let sellers = try await repositories.users.list(role: .seller, after: after, limit: 500)
+            for seller in sellers {
+                let record = try await repositories.orders.monthRecord(seller: seller.id, from: start, to: end)
+                guard record.completedSales >= Commendations.minimumSales else { continue }
+                let counts = try await repositories.ratings.counts(ratee: seller.id, side: .buyerRatesSeller, since: end.addingTimeInterval(-182 * 86_400))
+                let score = try await repositories.credit.latest(user: seller.id, role: .seller)?.score ?? 0
+                let month = Commendations.SellerMonth(
+                    completedSales: record.completedSales, shipped: record.shipped, shippedOnTime: record.shippedOnTime,
+                    openRefundRequests: try await repositories.orders.openRefundRequests(seller: seller.id),
+                    positiveRatings: counts.positive, ratings: counts.total, score: score
+                )
+                if Commendations.qualifies(month) {
+                    try await repositories.credit.commend(seller: seller.id, month: MonthName.of(start), at: now)
+                    commended.append(seller.id)
+                }
+            }
+            guard sellers.count == 500 else { break }
+            after = sellers.last?.id
+        }
+        return commended
+    }
+
+    var jobHandlers: [JobHandler] {
+        [
+            JobHandler(kind: Self.refreshJobKind) { job, repositories, now in
+                let parts = job.payload.split(separator: " ")
+                guard parts.count == 2, let role = Role(rawValue: String(parts[1])) else { return }
+                try await refresh(UserID(String(parts[0])), role: role, in: repositories, now: now)
+            },
+            JobHandler(kind: Self.commendationJobKind) { job, repositories, now in
+                _ = try await commend(month: job.payload, in: repositories, now: now)
+            },
+        ]
+    }
+
+    /// On the first day of each month, commend the sellers of the month before.
+    static let monthly = RecurringJob(kind: commendationJobKind) { now in
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let startOfMonth = calendar.date(from: calendar.dateComponents([.year, .month], from: now))!
+        let previous = MonthName.of(startOfMonth.addingTimeInterval(-86_400))
+        return ("\(commendationJobKind):\(previous)", startOfMonth, previous)
+    }
+}

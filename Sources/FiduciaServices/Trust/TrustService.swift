@@ -1,0 +1,118 @@
+import FiduciaDomain
+import FiduciaPersistence
+import Foundation
+import Logging
+
+/// The trust engine in the server: an in-memory cache of the engine's state, rebuilt from the
+/// published ratings and kept up to date by following them in publication order, so that every
+/// server (each has its own cache) computes the same values.
+public actor TrustService {
+    let store: Store
+    let clock: any WallClock
+    private var engine = TrustEngine()
+    private var indexes: [UserID: Int32] = [:]
+    private var users: [UserID] = []
+    private var lastPublication: Int64 = 0
+    private var lastSync: ContinuousClock.Instant?
+    private var alertsCache: (publication: Int64, alerts: [FraudAlert])?
+    /// A server checks for new ratings at most this often when asked.
+    let freshness: Duration
+
+    public init(store: Store, clock: any WallClock, freshness: Duration = .milliseconds(500)) {
+        self.store = store
+        self.clock = clock
+        self.freshness = freshness
+    }
+
+    /// A user the engine flags, with why.
+    public struct FraudAlert: Sendable, Equatable {
+        public let user: UserID
+        public let assessment: FraudAssessment
+    }
+
+    /// Applies every rating published since the last call, in order. The first call replays
+    /// them all: that is the engine's full recompute.
+    public func sync(force: Bool = false) async throws {
+        if !force, let lastSync, ContinuousClock.now - lastSync < freshness { return }
+        while true {
+            let after = lastPublication
+            let batch = try await store.read { try await $0.ratings.published(after: after, limit: 5_000) }
+            for published in batch where published.publication > lastPublication {
+                engine.apply(engineRating(published.rating))
+                lastPublication = published.publication
+            }
+            if batch.count < 5_000 { break }
+        }
+        lastSync = ContinuousClock.now
+    }
+
+    /// How many ratings the engine has applied.
+    public var appliedRatings: Int { engine.ratingsApplied }
+
+    private func index(_ user: UserID) -> Int32 {
+        if let index = indexes[user] { return index }
+        let index = Int32(users.count)
+        users.append(user)
+        indexes[user] = index
+        return index
+    }
+
+    private func engineRating(_ rating: Rating) -> TrustEngine.Rating {
+        let evidence = TrustEngine.evidenceWeight(amountMinor: rating.orderTotalMinor, escrow: true) * (rating.flags.isEmpty ? 1 : 0.5)
+        return TrustEngine.Rating(
+            source: index(rating.raterID), target: index(rating.rateeID), value: rating.engineValue,
+            time: (rating.publishedAt ?? rating.createdAt).timeIntervalSince1970, evidence: evidence
+        )
+    }
+
+    private var now: Double { clock.now().timeIntervalSince1970 }
+
+    // MARK: Questions
+
+    /// How much a rater's rating of a ratee counts: the rater's credibility when they rated, and
+    /// whether the engine neutralised it as part of a swarm. Nil when the engine has not seen it.
+    public func ratingWeight(rater: UserID, ratee: UserID) -> (credibility: Double, neutralized: Bool)? {
+        guard let source = indexes[rater], let target = indexes[ratee], engine.lastRating(source: source, target: target) != nil else { return nil }
+        let weight = engine.ratingWeight(source: source, target: target)
+        return (weight, weight == 0 && engine.fraudRisk(of: source, at: now).reasons.contains { $0.kind == .swarm })
+    }
+
+    public func trust(of user: UserID) -> TrustEstimate {
+        guard let index = indexes[user] else { return TrustEngine().explainTrust(of: 0, at: now) }
+        return engine.explainTrust(of: index, at: now)
+    }
+
+    public func credibility(of user: UserID) -> Double {
+        indexes[user].map { engine.credibility(of: $0, at: now) } ?? 0
+    }
+
+    public func fairness(of user: UserID) -> Double {
+        indexes[user].map { engine.fairness(of: $0) } ?? 0.7
+    }
+
+    public func fraudRisk(of user: UserID) -> FraudAssessment {
+        indexes[user].map { engine.fraudRisk(of: $0, at: now) } ?? .none
+    }
+
+    /// "How this party has treated people like you", for a signed-in viewer.
+    public func personalized(viewer: UserID, party: UserID) -> PersonalizedTrust {
+        engine.personalizedTrust(viewer: index(viewer), party: index(party), at: now)
+    }
+
+    /// Users whose fraud risk reaches the alert threshold, riskiest first. Recomputed only when
+    /// new ratings arrived since the last time.
+    public func fraudAlerts(minimumRisk: Double = FraudAssessment.alertThreshold) -> [FraudAlert] {
+        if let cache = alertsCache, cache.publication == lastPublication {
+            return cache.alerts.filter { $0.assessment.risk >= minimumRisk }
+        }
+        let time = now
+        var alerts: [FraudAlert] = []
+        for (index, user) in users.enumerated() {
+            let assessment = engine.fraudRisk(of: Int32(index), at: time)
+            if assessment.risk >= 0.3 { alerts.append(FraudAlert(user: user, assessment: assessment)) }
+        }
+        alerts.sort { $0.assessment.risk != $1.assessment.risk ? $0.assessment.risk > $1.assessment.risk : $0.user < $1.user }
+        alertsCache = (lastPublication, alerts)
+        return alerts.filter { $0.assessment.risk >= minimumRisk }
+    }
+}
