@@ -90,3 +90,16 @@ extension TestResponse {
 
     func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
 }
+
+extension WebHarness {
+    /// A trade through the API from creation to confirmed receipt; returns the order id.
+    func completedTrade(buyer: String, seller: (id: String, token: String), priceMinor: Int = 2_500) async throws -> String {
+        let body = #"{"sellerId":"\#(seller.id)","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":\#(priceMinor)}]}"#
+        let order = try await request(.post, "/v1/orders", json: body, token: buyer)
+        let id = try #require(order.object["id"] as? String, "\(order.text)")
+        try #require(try await request(.post, "/v1/orders/\(id)/payment", json: #"{"method":"card","cardToken":"tok_visa"}"#, token: buyer).status == .ok)
+        try #require(try await request(.post, "/v1/orders/\(id)/shipment", json: #"{"carrier":"X","trackingNumber":"1"}"#, token: seller.token).status == .ok)
+        try #require(try await request(.post, "/v1/orders/\(id)/receipt-confirmation", token: buyer).status == .ok)
+        return id
+    }
+}

@@ -9,6 +9,14 @@ from fiducia_browser import BrowserTestCase, make_driver
 
 
 class TradeTest(BrowserTestCase):
+    def seller_id_from(self, order_url):
+        """The seller's id, read from the order page's link to the seller profile."""
+        current = self.driver.current_url
+        self.driver.get(order_url)
+        link = self.driver.find_element(By.CSS_SELECTOR, 'a[href^="/merchants/"]').get_attribute("href")
+        self.driver.get(current)
+        return link.rstrip("/").split("/")[-1]
+
     def test_buyer_pays_into_escrow_seller_ships_buyer_confirms(self):
         tag = uuid.uuid4().hex[:6]
         seller_name = f"Tea Shop {tag}"
@@ -70,6 +78,35 @@ class TradeTest(BrowserTestCase):
             self.driver = seller
             self.visit("/wallet")
             self.assertIn("24.50 EUR", self.text())  # 25.00 minus the 2% fee
+
+            # Both rate. The buyer's rating stays hidden until the seller rates too.
+            self.driver = buyer_driver
+            self.driver.get(order_url)
+            self.driver.find_element(By.CSS_SELECTOR, 'input[name="overall"][value="positive"]').click()
+            Select(self.driver.find_element(By.ID, "shippingSpeed")).select_by_value("4")
+            self.fill("comment", "Fragrant tea, well packed")
+            self.press('form[action$="/rate"] button')
+            self.assertIn("hidden until published", self.text())
+            self.visit(f"/merchants/{self.seller_id_from(order_url)}")
+            self.assertNotIn("Fragrant tea, well packed", self.text())
+
+            self.driver = seller
+            self.driver.get(order_url)
+            self.assertNotIn("Fragrant tea", self.text())
+            self.driver.find_element(By.CSS_SELECTOR, 'input[name="overall"][value="positive"]').click()
+            self.fill("comment", "Paid at once")
+            self.press('form[action$="/rate"] button')
+            text = self.text()
+            self.assertIn("Their rating of you: Positive", text)
+            self.assertIn("Fragrant tea, well packed", text)
+
+            # Published for everyone: the seller's public profile shows it, and the seller replies.
+            self.driver = buyer_driver
+            self.driver.get(order_url)
+            self.assertIn("Paid at once", self.text())
+            self.visit(f"/merchants/{self.seller_id_from(order_url)}")
+            self.assertIn("Fragrant tea, well packed", self.text())
+            self.assertIn("Why the score is", self.text())
         finally:
             self.driver = buyer_driver
             seller.quit()

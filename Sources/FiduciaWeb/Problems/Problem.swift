@@ -34,6 +34,9 @@ extension Problem {
     /// 500 whose details are logged, never sent.
     static func from(_ error: any Error, logger: Logger) -> Problem {
         switch error {
+        case let error as WebError:
+            // HTTP-level failures carry statuses that have no domain kind (405, 415, 500).
+            return error.problem
         case let error as any DomainError:
             return Problem(code: error.code, title: error.title, status: error.kind.httpStatus.code, detail: error.detail, errors: error.fieldErrors)
         case let error as ServerError:

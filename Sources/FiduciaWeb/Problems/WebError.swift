@@ -97,6 +97,8 @@ enum WebError: DomainError {
     var status: Int {
         switch self {
         case .internalError: 500
+        case .methodNotAllowed: 405
+        case .unsupportedMediaType: 415
         case .http(let status, _): status.code
         default: kind.httpStatus.code
         }

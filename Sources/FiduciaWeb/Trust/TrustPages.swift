@@ -65,7 +65,8 @@ struct TrustPages: Sendable {
         let role: Role = request.uri.queryParameters["role"] == "buyer" ? .buyer : .seller
         let profile = try await services.credit.profile(of: id, role: role, viewer: site.principal)
         let side: RatingSide = role == .seller ? .buyerRatesSeller : .sellerRatesBuyer
-        let recent = try await services.ratings.ratings(of: id, received: true, side: side, page: try PageRequest(limit: 10), by: site.principal).items
+        // The public profile shows published ratings only, even to the author of one still hidden.
+        let recent = try await services.ratings.ratings(of: id, received: true, side: side, page: try PageRequest(limit: 10), by: .anonymous).items
         let viewer = site.principal.actingUser
         let score = profile.score
         let host = request.head.authority ?? "localhost"

@@ -1,0 +1,40 @@
+import FiduciaDomain
+import FiduciaServices
+import Foundation
+import Testing
+
+@testable import FiduciaWeb
+
+/// Every problem type the server can answer with is documented at /problems, with the status it
+/// really has.
+@Suite("Problem catalogue")
+struct ProblemCatalogTests {
+    static let samples: [any DomainError] = [
+        ValidationError(field: "x", "bad"), NotFoundError(entity: "order", id: "1"),
+        AccessError.authenticationRequired, AccessError.invalidCredentials, AccessError.invalidToken, AccessError.forbidden("no"),
+        AccessError.onBehalfNotAllowed, AccountError.emailTaken, AccountError.externalIDTaken("x"), AccountError.apiClientNameInvalid,
+        EscrowError.illegalTransition(action: "paid", status: .paid), EscrowError.notAllowed(action: "pay"), EscrowError.paymentWindowClosed,
+        EscrowError.confirmationNotDue, EscrowError.extensionAlreadyUsed, EscrowError.refundWindowClosed, EscrowError.refundAmountInvalid(maximumMinor: 1),
+        EscrowError.refundRequested, EscrowError.escrowFrozen, EscrowError.statementLimitExceeded(limitMinor: 1), EscrowError.sellerNotFound,
+        EscrowError.buyerIsSeller, EscrowError.paymentDeclined("x"), EscrowError.trackingLimitReached,
+        LedgerError.insufficientFunds(.available, needed: 1, available: 0), LedgerError.pendingTransferNotFound(TransferID("t")),
+        LedgerError.pendingTransferAlreadyResolved(TransferID("t")), LedgerError.postExceedsPending(TransferID("t")), LedgerError.duplicateReference("r"),
+        PaymentError.savedCardRequired, PaymentError.unknownCard, PaymentError.cardDeclined("x"), PaymentError.monthNotOver("2026-01"),
+        WebhookError.unknownProvider("x"), WebhookError.missingSignature, WebhookError.badSignature, WebhookError.stale(ageSeconds: 400), WebhookError.malformed("x"),
+        RatingError.notAParty, RatingError.orderNotFinished(.paid), RatingError.windowClosed, RatingError.alreadyPublished, RatingError.notPublished,
+        RatingError.notTheRatee, RatingError.alreadyReplied, RatingError.invalid([FieldError(field: "x", message: "y")]),
+        WebError.routeNotFound, WebError.methodNotAllowed, WebError.bodyTooLarge(limitBytes: 1), WebError.malformedRequest("x"),
+        WebError.unsupportedMediaType("x"), WebError.csrfRejected, WebError.idempotencyKeyReused, WebError.idempotencyKeyInUse,
+        WebError.idempotencyKeyInvalid, WebError.internalError,
+    ]
+
+    @Test func everyErrorCodeIsDocumentedWithItsStatus() {
+        for error in Self.samples {
+            let problem = Problem.from(error, logger: .init(label: "test"))
+            let entry = ProblemCatalog.entry(problem.code)
+            #expect(entry != nil, "\(problem.code) is missing from ProblemCatalog")
+            #expect(entry?.status == problem.status, "\(problem.code): catalogue says \(entry?.status ?? 0), the server sends \(problem.status)")
+            #expect(!problem.detail.isEmpty)
+        }
+    }
+}

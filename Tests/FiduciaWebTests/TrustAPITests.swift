@@ -1,0 +1,137 @@
+import FiduciaDomain
+import FiduciaServices
+import FiduciaTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("Ratings and trust API")
+struct TrustAPITests {
+    static let buyerRating = #"{"overall":"positive","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5,"comment":"Lovely tea"}"#
+
+    @Test(arguments: TestDatabaseKind.allCases.filter(TestDatabases.kinds.contains))
+    func ratingsAreDoubleBlindOverTheAPI(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let buyer = try await web.user("ann")
+            let seller = try await web.user("tea", roles: ["seller"])
+            let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
+
+            let first = try await web.request(.post, "/v1/orders/\(order)/rating", json: Self.buyerRating, token: buyer.token)
+            #expect(first.status == .ok, "\(first.text)")
+            #expect(first.object["published"] as? Bool == false)
+            let ratingID = try #require(first.object["id"] as? String)
+            // The seller cannot see it yet; nor can the public.
+            #expect((try await web.request(.get, "/v1/orders/\(order)/ratings", token: seller.token).object["items"] as? [Any])?.isEmpty == true)
+            #expect((try await web.request(.get, "/v1/users/\(seller.id)/ratings").object["items"] as? [Any])?.isEmpty == true)
+            // The author sees it among the ratings they gave.
+            #expect((try await web.request(.get, "/v1/users/\(buyer.id)/ratings?direction=given", token: buyer.token).object["items"] as? [Any])?.count == 1)
+            #expect(try await web.request(.post, "/v1/ratings/\(ratingID)/reply", json: #"{"text":"thanks"}"#, token: seller.token).status == .notFound)
+
+            let second = try await web.request(.post, "/v1/orders/\(order)/rating", json: #"{"overall":"positive","comment":"Quick payment"}"#, token: seller.token)
+            #expect(second.object["published"] as? Bool == true)
+            let published = try await web.request(.get, "/v1/users/\(seller.id)/ratings")
+            let items = try #require(published.object["items"] as? [[String: Any]])
+            #expect(items.count == 1)
+            #expect(items.first?["itemAsDescribed"] as? Int == 5)
+            #expect(items.first?["comment"] as? String == "Lovely tea")
+            #expect(items.first?["flags"] as? [String] == [])
+
+            let reply = try await web.request(.post, "/v1/ratings/\(ratingID)/reply", json: #"{"text":"Thank you!"}"#, token: seller.token)
+            #expect(reply.object["reply"] as? String == "Thank you!")
+            #expect(try await web.request(.post, "/v1/ratings/\(ratingID)/reply", json: #"{"text":"again"}"#, token: seller.token).problemType == "/problems/reply-already-given")
+            #expect(try await web.request(.post, "/v1/orders/\(order)/rating", json: Self.buyerRating, token: buyer.token).problemType == "/problems/rating-already-published")
+        }
+    }
+
+    @Test func badRatingsAreRefused() async throws {
+        try await WebHarness.run { web in
+            let buyer = try await web.user("ann")
+            let seller = try await web.user("tea", roles: ["seller"])
+            let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
+            let cases: [(String, String, Int, String)] = [
+                (buyer.token, #"{"overall":"positive"}"#, 400, "validation-failed"),
+                (buyer.token, #"{"overall":"positive","itemAsDescribed":6,"serviceAttitude":4,"shippingSpeed":5}"#, 400, "validation-failed"),
+                (buyer.token, #"{"overall":"great","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5}"#, 400, "validation-failed"),
+                (seller.token, #"{"overall":"positive","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5}"#, 400, "validation-failed"),
+                (try await web.user("eve").token, #"{"overall":"negative"}"#, 404, "not-found"),
+            ]
+            for (token, body, status, code) in cases {
+                let response = try await web.request(.post, "/v1/orders/\(order)/rating", json: body, token: token)
+                #expect(response.status.code == status, "\(body): \(response.text)")
+                #expect(response.problemType == "/problems/\(code)", "\(body): \(response.text)")
+            }
+            let open = try await web.request(.post, "/v1/orders", json: EscrowAPITests.orderBody(seller.id), token: buyer.token).object["id"] as? String
+            #expect(try await web.request(.post, "/v1/orders/\(open ?? "")/rating", json: Self.buyerRating, token: buyer.token).problemType == "/problems/order-not-finished")
+            let count = try await web.services.store.read { try await $0.ratings.ratings(order: OrderID(order)).count }
+            #expect(count == 0)
+        }
+    }
+
+    @Test func theTrustProfileExplainsTheScore() async throws {
+        try await WebHarness.run { web in
+            let buyer = try await web.user("ann")
+            let seller = try await web.user("tea", roles: ["seller"])
+            for _ in 0..<2 {
+                let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
+                _ = try await web.request(.post, "/v1/orders/\(order)/rating", json: Self.buyerRating, token: buyer.token)
+                _ = try await web.request(.post, "/v1/orders/\(order)/rating", json: #"{"overall":"positive"}"#, token: seller.token)
+            }
+            let profile = try await web.request(.get, "/v1/users/\(seller.id)/trust-profile")
+            #expect(profile.status == .ok, "\(profile.text)")
+            let body = profile.object
+            #expect(body["tier"] as? String == "new")
+            #expect((body["score"] as? Int).map { (0...1000).contains($0) } == true)
+            let breakdown = try #require(body["breakdown"] as? [[String: Any]])
+            #expect(breakdown.contains { $0["factor"] as? String == "ratings.positive" })
+            #expect(abs(breakdown.compactMap { $0["effect"] as? Double }.reduce(0, +) - Double(body["score"] as! Int)) <= Double(breakdown.count))
+            #expect(((body["ratingCounts"] as? [String: Any])?["allTime"] as? [String: Any])?["positive"] as? Int == 2)
+            #expect((body["detailedAverages"] as? [String: Any])?["count"] as? Int == 2)
+            #expect(body["completedTrades"] as? Int == 2)
+            #expect((body["tiers"] as? [Any])?.count == 5)
+            #expect(body["personalized"] == nil)
+            let personal = try await web.request(.get, "/v1/users/\(seller.id)/trust-profile", token: buyer.token)
+            #expect((personal.object["personalized"] as? [String: Any])?["probability"] is Double)
+            #expect(try await web.request(.get, "/v1/users/\(seller.id)/trust-profile?role=buyer").status == .notFound)
+            #expect(try await web.request(.get, "/v1/users/\(buyer.id)/trust-profile?role=buyer").status == .ok)
+        }
+    }
+
+    @Test func fraudAlertsAreForModerators() async throws {
+        try await WebHarness.run { web in
+            let buyer = try await web.user("ann")
+            #expect(try await web.request(.get, "/v1/fraud-alerts", token: buyer.token).status == .forbidden)
+            #expect(try await web.request(.get, "/v1/fraud-alerts").status == .unauthorized)
+            let admin = try await web.administrator()
+            let alerts = try await web.request(.get, "/v1/fraud-alerts?minimumRisk=0.3", token: admin)
+            #expect(alerts.status == .ok)
+            #expect(alerts.object["items"] is [Any])
+        }
+    }
+
+    @Test func profilePageBadgeAndAlertQueue() async throws {
+        try await WebHarness.run { web in
+            let buyer = try await web.user("ann")
+            let seller = try await web.user("tea", roles: ["seller"])
+            let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
+            _ = try await web.request(.post, "/v1/orders/\(order)/rating", json: Self.buyerRating, token: buyer.token)
+            // Double-blind on the page too: not even its author sees a hidden rating on the public profile.
+            #expect(!(try await web.request(.get, "/merchants/\(seller.id)", token: buyer.token)).text.contains("Lovely tea"))
+            _ = try await web.request(.post, "/v1/orders/\(order)/rating", json: #"{"overall":"positive"}"#, token: seller.token)
+            // The background jobs store the recomputed scores, which make the history chart.
+            try await web.services.jobRunner(logger: TestDatabases.logger).runDueJobs()
+            let page = try await web.request(.get, "/merchants/\(seller.id)")
+            #expect(page.status == .ok)
+            for text in ["Why the score is", "Ratings from buyers", "Lovely tea", "How tiers work", "badge.svg", "<svg"] {
+                #expect(page.text.contains(text), "\(text)")
+            }
+            let badge = try await web.request(.get, "/merchants/\(seller.id)/badge.svg")
+            #expect(badge.headers[.contentType] == "image/svg+xml; charset=utf-8")
+            #expect(badge.text.contains("tea"))
+            #expect(badge.text.contains("/merchants/\(seller.id)"))
+            #expect(try await web.request(.get, "/merchants/usr_nobody").status == .notFound)
+            #expect(try await web.request(.get, "/moderation/fraud-alerts").status == .seeOther)
+        }
+    }
+}
