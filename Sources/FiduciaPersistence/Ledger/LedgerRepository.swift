@@ -4,9 +4,10 @@ import SQLKit
 
 /// Stores accounts (with their running totals) and the append-only transfers.
 public protocol LedgerRepository: Sendable {
-    /// The account, opening it (with zero totals) if it does not exist; on PostgreSQL the row is
-    /// locked until the transaction ends. Callers lock accounts in a fixed order to avoid deadlocks.
-    func lockAccount(owner: LedgerOwner, kind: LedgerAccountKind, currency: Currency, newID: LedgerAccountID, now: Date) async throws -> LedgerAccount
+    /// The accounts, opening (with zero totals) those that do not exist, in one statement; on
+    /// PostgreSQL the rows are locked, in the order given, until the transaction ends. Callers
+    /// pass them in one fixed order so that concurrent transactions cannot deadlock.
+    func lockAccounts(_ references: [AccountReference], currency: Currency, newID: () -> LedgerAccountID, now: Date) async throws -> [AccountReference: LedgerAccount]
     /// The account if it exists (no lock).
     func account(owner: LedgerOwner, kind: LedgerAccountKind, currency: Currency) async throws -> LedgerAccount?
     func accounts(owner: LedgerOwner) async throws -> [LedgerAccount]
@@ -14,8 +15,10 @@ public protocol LedgerRepository: Sendable {
     func transfer(reference: String) async throws -> Transfer?
     /// Whether a post or void of this pending transfer exists.
     func isResolved(_ pending: TransferID) async throws -> Bool
-    /// Writes a transfer and its accounts' new totals (already checked by `LedgerRules`).
-    func record(_ transfer: Transfer, debit: LedgerAccount, credit: LedgerAccount) async throws
+    /// Appends a transfer (already checked by `LedgerRules`).
+    func record(_ transfer: Transfer) async throws
+    /// Writes accounts' new running totals (locked, and checked by `LedgerRules`).
+    func saveTotals(_ accounts: [LedgerAccount]) async throws
     /// Transfers touching any of `accounts` created in [from, to), oldest first.
     func transfers(touching accounts: [LedgerAccountID], from: Date, to: Date) async throws -> [Transfer]
     /// All transfers in id order after `cursor`, `limit` at a time (for verification).
@@ -31,18 +34,28 @@ struct SQLLedgerRepository: LedgerRepository {
     static let accountColumns = "id, owner, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending"
     static let transferColumns = "id, debit_account_id, credit_account_id, amount_minor, currency, mode, pending_id, purpose, reference, order_id, created_at"
 
-    func lockAccount(owner: LedgerOwner, kind accountKind: LedgerAccountKind, currency: Currency, newID: LedgerAccountID, now: Date) async throws -> LedgerAccount {
-        try await sql.raw("""
+    func lockAccounts(_ references: [AccountReference], currency: Currency, newID: () -> LedgerAccountID, now: Date) async throws -> [AccountReference: LedgerAccount] {
+        guard !references.isEmpty else { return [:] }
+        // One round trip: an upsert whose no-op update takes the row lock (PostgreSQL, READ
+        // COMMITTED: on the latest committed version) and returns the row, new or existing.
+        let rows = references.map { reference in
+            SQLQueryString("""
+                (\(bind: newID().rawValue), \(bind: reference.owner.storageKey), \(bind: reference.kind.rawValue), \(bind: currency.code), 0, 0, 0, 0, \(bind: now.millisecondsSince1970))
+                """)
+        }
+        let query: SQLQueryString = """
             INSERT INTO ledger_accounts (id, owner, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending, created_at)
-            VALUES (\(bind: newID.rawValue), \(bind: owner.storageKey), \(bind: accountKind.rawValue), \(bind: currency.code), 0, 0, 0, 0, \(bind: now.millisecondsSince1970))
-            ON CONFLICT (owner, kind, currency) DO NOTHING
-            """).run()
-        guard let row = try await sql.raw("""
-            SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts
-            WHERE owner = \(bind: owner.storageKey) AND kind = \(bind: accountKind.rawValue) AND currency = \(bind: currency.code)\(unsafeRaw: kind.forUpdate)
-            """).first()
-        else { preconditionFailure("the account was just opened") }
-        return try Self.account(row)
+            VALUES \(rows.joined(separator: ", "))
+            ON CONFLICT (owner, kind, currency) DO UPDATE SET owner = excluded.owner
+            RETURNING \(unsafeRaw: Self.accountColumns)
+            """
+        var accounts: [AccountReference: LedgerAccount] = [:]
+        for row in try await sql.raw(query).all() {
+            let account = try Self.account(row)
+            accounts[AccountReference(account.owner, account.kind)] = account
+        }
+        precondition(accounts.count == references.count, "every account was opened or found")
+        return accounts
     }
 
     func account(owner: LedgerOwner, kind accountKind: LedgerAccountKind, currency: Currency) async throws -> LedgerAccount? {
@@ -69,7 +82,7 @@ struct SQLLedgerRepository: LedgerRepository {
         try await sql.raw("SELECT id FROM ledger_transfers WHERE pending_id = \(bind: pending.rawValue)").first() != nil
     }
 
-    func record(_ transfer: Transfer, debit: LedgerAccount, credit: LedgerAccount) async throws {
+    func record(_ transfer: Transfer) async throws {
         do {
             try await sql.raw("""
                 INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, mode, pending_id, purpose, reference, order_id, created_at)
@@ -84,7 +97,10 @@ struct SQLLedgerRepository: LedgerRepository {
             }
             throw LedgerError.duplicateReference(transfer.reference)
         }
-        for account in [debit, credit] {
+    }
+
+    func saveTotals(_ accounts: [LedgerAccount]) async throws {
+        for account in accounts {
             try await sql.raw("""
                 UPDATE ledger_accounts
                 SET debits_posted = \(bind: account.balances.debitsPosted), credits_posted = \(bind: account.balances.creditsPosted),

@@ -266,17 +266,14 @@ extension LedgerService {
             AccountReference(.user(order.sellerID), .debt),
             .platform(.fees), .platform(.guaranteeFund), .platform(.guaranteeClaims),
         ]
+        let accounts = try await repositories.ledger.lockAccounts(
+            references.sorted(by: AccountReference.lockOrder), currency: order.currency, newID: { ids.make() }, now: now
+        )
+        func seller(_ kind: LedgerAccountKind) -> LedgerBalances { accounts[AccountReference(.user(order.sellerID), kind)]!.balances }
         var position = SellerPosition()
-        for reference in references.sorted(by: AccountReference.lockOrder) {
-            let account = try await repositories.ledger.lockAccount(owner: reference.owner, kind: reference.kind, currency: order.currency, newID: ids.make(), now: now)
-            guard reference.owner == .user(order.sellerID) else { continue }
-            switch reference.kind {
-            case .available: position.availableMinor = account.balances.spendable
-            case .deposit: position.depositMinor = account.balances.spendable
-            case .debt: position.debtMinor = account.balances.debitsPosted - account.balances.creditsPosted
-            default: break
-            }
-        }
+        position.availableMinor = seller(.available).spendable
+        position.depositMinor = seller(.deposit).spendable
+        position.debtMinor = seller(.debt).debitsPosted - seller(.debt).creditsPosted
         return position
     }
 }

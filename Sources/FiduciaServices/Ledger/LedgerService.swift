@@ -66,12 +66,10 @@ public struct LedgerService: Sendable {
             references.insert(movement.debit)
             references.insert(movement.credit)
         }
-        var accounts: [AccountReference: LedgerAccount] = [:]
-        for reference in references.sorted(by: AccountReference.lockOrder) {
-            accounts[reference] = try await repositories.ledger.lockAccount(
-                owner: reference.owner, kind: reference.kind, currency: currency, newID: ids.make(), now: now
-            )
-        }
+        var accounts = try await repositories.ledger.lockAccounts(
+            references.sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
+        )
+        var changed = Set<AccountReference>()
         for movement in movements {
             var debit = accounts[movement.debit]!
             var credit = accounts[movement.credit]!
@@ -95,10 +93,13 @@ public struct LedgerService: Sendable {
                 mode: mode, purpose: movement.purpose, reference: movement.reference, orderID: orderID, createdAt: now
             )
             try LedgerRules.apply(transfer, debit: &debit, credit: &credit, pending: pending)
-            try await repositories.ledger.record(transfer, debit: debit, credit: credit)
+            try await repositories.ledger.record(transfer)
             accounts[movement.debit] = debit
             accounts[movement.credit] = credit
+            changed.formUnion([movement.debit, movement.credit])
         }
+        // Each account's running totals are written once, after all its transfers.
+        try await repositories.ledger.saveTotals(changed.sorted(by: AccountReference.lockOrder).map { accounts[$0]! })
     }
 
     /// Feeds the buyer guarantee fund from outside (the platform's own money).
