@@ -4,6 +4,7 @@ import unittest
 import uuid
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -50,7 +51,21 @@ class BrowserTestCase(unittest.TestCase):
         """Clicks (a submit button) and waits until the next page has replaced this one."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait.until(expected_conditions.staleness_of(page))
+        self.wait.until(lambda driver: self._is_gone(page))
+
+    @staticmethod
+    def _is_gone(element):
+        # Chromium reports an element of a page being replaced either as stale or, mid-navigation,
+        # as a node that "does not belong to the document"; both mean the next page is coming.
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
 
     def submit(self, form_action):
         self.click_and_wait(self.driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type="submit"]'))

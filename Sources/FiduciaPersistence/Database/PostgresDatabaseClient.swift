@@ -39,7 +39,14 @@ public final class PostgresDatabaseClient: DatabaseClient {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 1
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let runTask = Task { await client.run() }
+        // Lease connections only once run() has started (PostgresNIO warns otherwise).
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let runTask = Task {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        await Task.yield()
         let database = PostgresDatabaseClient(client: client, runTask: runTask, logger: logger)
         do {
             _ = try await database.read { try await $0.raw("SELECT 1 AS one").first() }
