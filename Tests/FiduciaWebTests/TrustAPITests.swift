@@ -134,4 +134,19 @@ struct TrustAPITests {
             #expect(try await web.request(.get, "/moderation/fraud-alerts").status == .seeOther)
         }
     }
+
+    @Test func theHomePageRanksProvenSellers() async throws {
+        try await WebHarness.run { web in
+            let buyer = try await web.user("ann")
+            let proven = try await web.user("tea", roles: ["seller"])
+            let newcomer = try await web.user("fresh", roles: ["seller"])
+            for _ in 0..<Tier.minimumTrades { _ = try await web.completedTrade(buyer: buyer.token, seller: proven) }
+            _ = try await web.completedTrade(buyer: buyer.token, seller: newcomer)
+            try await web.services.jobRunner(logger: TestDatabases.logger).runDueJobs()
+            let home = try await web.request(.get, "/")
+            #expect(home.text.contains("<dt>Members</dt><dd>3</dd>"))
+            #expect(home.text.contains("href=\"/merchants/\(proven.id)\""), "\(home.text)")
+            #expect(!home.text.contains("/merchants/\(newcomer.id)"))
+        }
+    }
 }

@@ -31,6 +31,16 @@ public protocol CreditRepository: Sendable {
     func commend(seller: UserID, month: String, at now: Date) async throws
     func commendations(seller: UserID) async throws -> [String]
     func commendedSellers(month: String) async throws -> [UserID]
+    /// The highest-scored sellers past the New tier (5+ completed trades), best first.
+    func topSellers(limit: Int) async throws -> [RankedSeller]
+}
+
+/// A seller in a ranking: who, and their latest seller score.
+public struct RankedSeller: Sendable, Equatable {
+    public let id: UserID
+    public let displayName: String
+    public let score: Int
+    public let tier: Tier
 }
 
 struct SQLCreditRepository: CreditRepository {
@@ -102,5 +112,16 @@ struct SQLCreditRepository: CreditRepository {
 
     func commendedSellers(month: String) async throws -> [UserID] {
         try await sql.raw("SELECT seller_id FROM commendations WHERE month = \(bind: month) ORDER BY seller_id").all().map { UserID(try $0.string("seller_id")) }
+    }
+
+    func topSellers(limit: Int) async throws -> [RankedSeller] {
+        try await sql.raw("""
+            SELECT s.user_id, u.display_name, s.score, s.tier FROM credit_scores s JOIN users u ON u.id = s.user_id
+            WHERE s.role = 'seller' AND s.tier <> 'new'
+            ORDER BY s.score DESC, s.user_id LIMIT \(bind: limit)
+            """).all().map { row in
+                RankedSeller(id: UserID(try row.string("user_id")), displayName: try row.string("display_name"),
+                             score: try row.int("score"), tier: Tier(rawValue: try row.string("tier")) ?? .new)
+            }
     }
 }

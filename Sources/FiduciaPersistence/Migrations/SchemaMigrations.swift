@@ -4,6 +4,7 @@ public enum SchemaMigrations {
         accounts,
         escrow,
         ratings,
+        sellerRanking,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -328,5 +329,10 @@ public enum SchemaMigrations {
             )
             """,
         ]
+    }
+
+    /// The home page ranks sellers by score.
+    static let sellerRanking = Migration(version: 4, name: "seller ranking index") { _ in
+        ["CREATE INDEX credit_scores_ranking ON credit_scores (role, score)"]
     }
 }

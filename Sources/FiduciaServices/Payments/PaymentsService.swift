@@ -70,6 +70,8 @@ public struct PaymentsService: Sendable {
         do {
             try await store.write { repositories in
                 try await ledger.execute(plannedMovements, currency: currency, orderID: nil, in: repositories, now: now)
+                // The deposit raises a seller's starting point: recompute the score.
+                try await CreditService.scheduleRefresh(seller.id, role: .seller, in: repositories, now: now, ids: ids)
             }
         } catch {
             if let chargeID { try? await provider.refund(chargeID: chargeID, amountMinor: amountMinor) }

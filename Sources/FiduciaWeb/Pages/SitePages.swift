@@ -25,8 +25,14 @@ struct SitePages: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.page("/") { request in
-            let members = try await site.services.store.read { try await $0.users.count() }
-            return site.renderer.render("home", page: HomeView(stats: .init(members: members)), request: request)
+            let (members, sellers) = try await site.services.store.read { repositories in
+                (try await repositories.users.count(), try await repositories.credit.topSellers(limit: 10))
+            }
+            let view = HomeView(
+                stats: .init(members: members),
+                sellers: sellers.map { .init(id: $0.id.rawValue, name: $0.displayName, tier: $0.tier.rawValue, tierName: $0.tier.name, score: $0.score) }
+            )
+            return site.renderer.render("home", page: view, request: request)
         }
         router.page("/docs") { request in
             site.renderer.render("docs", page: documentation, request: request)
@@ -54,7 +60,9 @@ struct SitePages: Sendable {
 
     struct HomeView: Sendable {
         struct Stats: Sendable { let members: Int }
+        struct Seller: Sendable { let id, name, tier, tierName: String; let score: Int }
         let stats: Stats
+        let sellers: [Seller]
     }
 
     struct ProblemsView: Sendable {

@@ -57,6 +57,7 @@ struct TrustPages: Sendable {
         let trustPercent, trustConfidencePercent: Int
         let tiers: [TierRule]
         let tierChanges: [String]
+        let commendationCriteria = Commendations.criteria
         let embedCode: String
     }
 
