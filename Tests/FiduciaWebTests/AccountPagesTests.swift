@@ -1,3 +1,4 @@
+import FiduciaDomain
 import FiduciaTestSupport
 import Foundation
 import HTTPTypes
@@ -88,6 +89,14 @@ struct AccountPagesTests {
             #expect(loggedIn.status == .seeOther)
             #expect(loggedIn.location == "/account?notice=logged-in")
             #expect(try await visit(.get, "/account").status == .ok)
+
+            // Guessing is throttled on the page as in the API.
+            for _ in 0..<AccountRules.logInFailureLimit {
+                _ = try await visit(.post, "/login", form: ["csrfToken": token, "email": "zed@example.com", "password": "guess guess guess"])
+            }
+            let throttled = try await visit(.post, "/login", form: ["csrfToken": token, "email": "zed@example.com", "password": "guess guess guess"])
+            #expect(throttled.status == .tooManyRequests)
+            #expect(throttled.text.contains("too many wrong passwords"))
         }
     }
 

@@ -1,3 +1,4 @@
+import FiduciaDomain
 import FiduciaTestSupport
 import Foundation
 import HTTPTypes
@@ -58,6 +59,28 @@ struct AccountsAPITests {
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
             #expect(wrongPassword.object["detail"] as? String == unknownEmail.object["detail"] as? String)
+        }
+    }
+
+    @Test func guessingPasswordsIsThrottledPerAccountForAWhile() async throws {
+        try await WebHarness.run { web in
+            try await web.signUp("ann")
+            try await web.signUp("bob")
+            let wrong = #"{"email":"Ann@Example.com ","password":"not the password"}"#
+            for _ in 0..<AccountRules.logInFailureLimit {
+                #expect(try await web.request(.post, "/v1/sessions", json: wrong).status == .unauthorized)
+            }
+            // Even the right password is refused now, without being checked.
+            let blocked = try await web.request(.post, "/v1/sessions", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+            #expect(blocked.status == .tooManyRequests)
+            #expect(blocked.problemType == "/problems/too-many-log-in-attempts")
+            // Other accounts are not affected.
+            _ = try await web.logIn("bob")
+            // Once the window has passed, the right password works again; a success clears the count.
+            web.clock.advance(by: AccountRules.logInFailureWindowSeconds + 1)
+            #expect(try await web.request(.post, "/v1/sessions", json: wrong).status == .unauthorized)
+            _ = try await web.logIn("ann")
+            #expect(try await web.services.store.read { try await $0.sessions.failedLogIns(email: "ann@example.com", since: .distantPast) } == 0)
         }
     }
 

@@ -12,7 +12,7 @@ struct ProblemCatalogTests {
     static let samples: [any DomainError] = [
         ValidationError(field: "x", "bad"), NotFoundError(entity: "order", id: "1"),
         AccessError.authenticationRequired, AccessError.invalidCredentials, AccessError.invalidToken, AccessError.forbidden("no"),
-        AccessError.onBehalfNotAllowed, AccountError.emailTaken, AccountError.externalIDTaken("x"), AccountError.apiClientNameInvalid,
+        AccessError.onBehalfNotAllowed, AccessError.tooManyLogInAttempts, AccountError.emailTaken, AccountError.externalIDTaken("x"), AccountError.apiClientNameInvalid,
         EscrowError.illegalTransition(action: "paid", status: .paid), EscrowError.notAllowed(action: "pay"), EscrowError.paymentWindowClosed,
         EscrowError.confirmationNotDue, EscrowError.extensionAlreadyUsed, EscrowError.refundWindowClosed, EscrowError.refundAmountInvalid(maximumMinor: 1),
         EscrowError.refundRequested, EscrowError.escrowFrozen, EscrowError.statementLimitExceeded(limitMinor: 1), EscrowError.sellerNotFound,

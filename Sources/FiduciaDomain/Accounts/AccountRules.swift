@@ -6,6 +6,15 @@ public enum AccountRules {
     public static let displayNameLength = 1...80
     public static let emailMaxLength = 254
     public static let externalIDMaxLength = 128
+    /// Log-in throttling: after this many wrong passwords for one email address within the
+    /// window, further attempts are refused until the window has passed.
+    public static let logInFailureLimit = 10
+    public static let logInFailureWindowSeconds: Double = 15 * 60
+
+    /// Whether another log-in attempt may be checked, given the recent failures for the address.
+    public static func mayAttemptLogIn(recentFailures: Int) -> Bool {
+        recentFailures < logInFailureLimit
+    }
 
     /// Trims and lower-cases an email address.
     public static func normalizeEmail(_ email: String) -> String {

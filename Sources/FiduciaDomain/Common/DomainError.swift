@@ -91,11 +91,13 @@ public enum AccessError: DomainError, Equatable {
     case invalidToken
     case forbidden(String)
     case onBehalfNotAllowed
+    case tooManyLogInAttempts
 
     public var kind: FailureKind {
         switch self {
         case .authenticationRequired, .invalidCredentials, .invalidToken: .unauthenticated
         case .forbidden, .onBehalfNotAllowed: .forbidden
+        case .tooManyLogInAttempts: .rateLimited
         }
     }
 
@@ -106,6 +108,7 @@ public enum AccessError: DomainError, Equatable {
         case .invalidToken: "invalid-token"
         case .forbidden: "forbidden"
         case .onBehalfNotAllowed: "on-behalf-not-allowed"
+        case .tooManyLogInAttempts: "too-many-log-in-attempts"
         }
     }
 
@@ -116,6 +119,7 @@ public enum AccessError: DomainError, Equatable {
         case .invalidToken: "Invalid or expired token"
         case .forbidden: "Not allowed"
         case .onBehalfNotAllowed: "Cannot act for this user"
+        case .tooManyLogInAttempts: "Too many log-in attempts"
         }
     }
 
@@ -131,6 +135,8 @@ public enum AccessError: DomainError, Equatable {
             reason
         case .onBehalfNotAllowed:
             "An API client can act only for the users it created."
+        case .tooManyLogInAttempts:
+            "There were too many wrong passwords for this account in the last \(Int(AccountRules.logInFailureWindowSeconds / 60)) minutes. Wait a few minutes, then try again."
         }
     }
 }

@@ -10,6 +10,12 @@ public protocol SessionRepository: Sendable {
     func revoke(_ id: SessionID, at now: Date) async throws
     /// Deletes sessions that expired before `cutoff`; returns how many.
     func deleteExpired(before cutoff: Date) async throws -> Int
+
+    /// Failed log-ins, by normalised email address, for throttling (shared by every server).
+    func recordFailedLogIn(email: String, at now: Date) async throws
+    func failedLogIns(email: String, since: Date) async throws -> Int
+    func clearFailedLogIns(email: String) async throws
+    func deleteFailedLogIns(before cutoff: Date) async throws
 }
 
 struct SQLSessionRepository: SessionRepository {
@@ -44,5 +50,23 @@ struct SQLSessionRepository: SessionRepository {
 
     func deleteExpired(before cutoff: Date) async throws -> Int {
         try await sql.raw("DELETE FROM sessions WHERE expires_at < \(bind: cutoff.millisecondsSince1970) RETURNING id").all().count
+    }
+
+    func recordFailedLogIn(email: String, at now: Date) async throws {
+        try await sql.raw("INSERT INTO failed_log_ins (email, at) VALUES (\(bind: email), \(bind: now.millisecondsSince1970))").run()
+    }
+
+    func failedLogIns(email: String, since: Date) async throws -> Int {
+        try await sql.raw("""
+            SELECT COUNT(*) AS failures FROM failed_log_ins WHERE email = \(bind: email) AND at >= \(bind: since.millisecondsSince1970)
+            """).first()?.int("failures") ?? 0
+    }
+
+    func clearFailedLogIns(email: String) async throws {
+        try await sql.raw("DELETE FROM failed_log_ins WHERE email = \(bind: email)").run()
+    }
+
+    func deleteFailedLogIns(before cutoff: Date) async throws {
+        try await sql.raw("DELETE FROM failed_log_ins WHERE at < \(bind: cutoff.millisecondsSince1970)").run()
     }
 }

@@ -5,6 +5,7 @@ public enum SchemaMigrations {
         escrow,
         ratings,
         sellerRanking,
+        logInThrottling,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -334,5 +335,13 @@ public enum SchemaMigrations {
     /// The home page ranks sellers by score.
     static let sellerRanking = Migration(version: 4, name: "seller ranking index") { _ in
         ["CREATE INDEX credit_scores_ranking ON credit_scores (role, score)"]
+    }
+
+    /// Failed log-ins, counted per email address so that every server throttles the same way.
+    static let logInThrottling = Migration(version: 5, name: "failed log-ins") { _ in
+        [
+            "CREATE TABLE failed_log_ins (email TEXT NOT NULL, at BIGINT NOT NULL)",
+            "CREATE INDEX failed_log_ins_email ON failed_log_ins (email, at)",
+        ]
     }
 }

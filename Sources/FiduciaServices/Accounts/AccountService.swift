@@ -99,17 +99,31 @@ public struct AccountService: Sendable {
     /// a wrong password, after the same amount of work, so that log-in does not reveal who has an account.
     public func logIn(email: String, password: String, kind: Session.Kind) async throws -> (session: Session, token: String, user: User) {
         let normalized = AccountRules.normalizeEmail(email)
-        let found = try await store.read { try await $0.users.findCredentials(email: normalized) }
-        guard let found, let hash = found.passwordHash else {
+        let now = clock.now()
+        let (found, failures) = try await store.read { repositories in
+            (try await repositories.users.findCredentials(email: normalized),
+             try await repositories.sessions.failedLogIns(email: normalized, since: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds)))
+        }
+        // Checked before the password, so that guessing stops being possible, not just visible.
+        guard AccountRules.mayAttemptLogIn(recentFailures: failures) else { throw AccessError.tooManyLogInAttempts }
+        let correct: Bool
+        if let hash = found?.passwordHash {
+            correct = try await passwords.verify(password, hash: hash)
+        } else {
             try await passwords.verifyDecoy(password)
+            correct = false
+        }
+        guard let found, correct else {
+            try await store.write { try await $0.sessions.recordFailedLogIn(email: normalized, at: now) }
             throw AccessError.invalidCredentials
         }
-        guard try await passwords.verify(password, hash: hash) else { throw AccessError.invalidCredentials }
-        let now = clock.now()
         let lifetime = kind == .browser ? settings.browserSessionLifetimeSeconds : settings.bearerSessionLifetimeSeconds
         let session = Session(id: ids.make(), userID: found.user.id, kind: kind, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
         let token = SecretToken.make(prefix: Self.sessionTokenPrefix, random: random)
-        try await store.write { try await $0.sessions.insert(session, tokenHash: SecretToken.hash(token)) }
+        try await store.write { repositories in
+            try await repositories.sessions.insert(session, tokenHash: SecretToken.hash(token))
+            if failures > 0 { try await repositories.sessions.clearFailedLogIns(email: normalized) }
+        }
         return (session, token, found.user)
     }
 

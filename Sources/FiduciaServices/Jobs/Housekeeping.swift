@@ -1,3 +1,4 @@
+import FiduciaDomain
 import FiduciaPersistence
 import Foundation
 
@@ -13,6 +14,7 @@ enum Housekeeping {
     static func handler(settings: ServiceSettings) -> JobHandler {
         JobHandler(kind: kind) { _, repositories, now in
             _ = try await repositories.sessions.deleteExpired(before: now)
+            try await repositories.sessions.deleteFailedLogIns(before: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds))
             _ = try await repositories.idempotency.purge(createdBefore: now.addingTimeInterval(-settings.idempotencyRetentionSeconds))
         }
     }

@@ -94,10 +94,10 @@ struct AccountPages: Sendable {
             var response = PageRenderer.redirect(to: next)
             response.setCookie(site.sessionCookie(token: token, expiresAt: session.expiresAt))
             return response
-        } catch AccessError.invalidCredentials {
-            let errors = [FieldError(field: "email", message: AccessError.invalidCredentials.detail)]
+        } catch let error as AccessError where error == .invalidCredentials || error == .tooManyLogInAttempts {
+            let errors = [FieldError(field: "email", message: error.detail)]
             let view = LoginView(form: .init(email: form.email ?? "", next: form.next ?? ""), errors: errors)
-            return site.renderer.render("login", page: view, request: request, status: .unauthorized)
+            return site.renderer.render("login", page: view, request: request, status: error == .invalidCredentials ? .unauthorized : .tooManyRequests)
         }
     }
 
