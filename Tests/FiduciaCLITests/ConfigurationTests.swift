@@ -41,4 +41,12 @@ struct ConfigurationTests {
         #expect(throws: DatabaseLocationError.self) { try Configuration.resolve(environment: ["FIDUCIA_DATABASE_URL": "mysql://x@y/z"]) }
         #expect(throws: ConfigurationError.self) { try Configuration.resolve(environment: [:], overrides: ["FIDUCIA_NOPE": "1"]) }
     }
+
+    @Test func theREADMEListsEverySettingAsTheCodeDefinesIt() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        for key in Configuration.keys {
+            #expect(text.contains("| `\(key.name)` | `\(key.defaultValue)` | \(key.meaning) |"), "README is missing or out of date for \(key.name); paste `fiducia config --markdown`")
+        }
+    }
 }
