@@ -29,7 +29,6 @@ struct Admin: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             guard let password = password ?? ProcessInfo.processInfo.environment["FIDUCIA_ADMIN_PASSWORD"] ?? readLine(strippingNewline: true),
                 !password.isEmpty
             else {
@@ -57,7 +56,6 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.resolve(defaultLogLevel: .warning)
-        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "fiducia.demo")
         let created = try await Runtime.withServices(configuration, logger: logger) { services in
             try await DemoSeeder(services: services).run(progress: { progress($0) })

@@ -28,7 +28,6 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             let report = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
                 try await services.ledger.verify { checked in
                     if checked % 50_000 == 0, checked > 0 { progress("checked \(checked) transfers…") }
@@ -64,7 +63,6 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             let entries = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
                 do {
                     return try await services.ledger.statement(of: UserID(user), month: month)
@@ -106,7 +104,6 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             guard let parsed = Currency(currency) else { throw ValidationError("Not a currency code: \(currency)") }
             try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
                 try await services.ledger.topUpGuaranteeFund(currency: parsed, amountMinor: amount, reference: "fund-top-up:\(UUID().uuidString)")
@@ -134,7 +131,6 @@ struct Billing: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             let run = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.billing")) { services in
                 do {
                     return try await services.payments.closeMonth(month) { index, count, statement in

@@ -17,7 +17,6 @@ struct Migrate: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             let logger = Logger(label: "fiducia.migrate")
             let database = try await DatabaseConnector.connect(to: configuration.database, logger: logger)
             let applied: [Migration]
@@ -41,7 +40,6 @@ struct Migrate: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
             let logger = Logger(label: "fiducia.migrate")
             let database = try await DatabaseConnector.connect(to: configuration.database, logger: logger)
             let status = try await Migrator(database: database).status()

@@ -35,7 +35,6 @@ struct Serve: AsyncParsableCommand {
         extra["FIDUCIA_PORT"] = port.map(String.init)
         if noJobs { extra["FIDUCIA_RUN_JOBS"] = "false" }
         let configuration = try options.resolve(extra: extra)
-        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "fiducia")
         logger.info("starting Fiducia", metadata: ["database": "\(configuration.database)"])
         try await Runtime.withServices(configuration, migrate: !noMigrate, logger: logger) { services in

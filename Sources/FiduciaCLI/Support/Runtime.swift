@@ -22,7 +22,15 @@ struct ConfigurationOptions: ParsableArguments {
         return values
     }
 
+    /// The configuration from flags, environment and file, with logging set up from it: the first
+    /// thing every command does.
     func resolve(extra: [String: String] = [:], defaultLogLevel: Logger.Level? = nil) throws -> Configuration {
+        let configuration = try resolveSettings(extra: extra, defaultLogLevel: defaultLogLevel)
+        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        return configuration
+    }
+
+    private func resolveSettings(extra: [String: String], defaultLogLevel: Logger.Level?) throws -> Configuration {
         var environment = ProcessInfo.processInfo.environment
         if let defaultLogLevel, environment["FIDUCIA_LOG_LEVEL"] == nil { environment["FIDUCIA_LOG_LEVEL"] = defaultLogLevel.rawValue }
         do {
