@@ -110,7 +110,6 @@ let package = Package(
             dependencies: [
                 "FiduciaDomain",
                 "FiduciaServices",
-                "FiduciaPersistence",
                 "FiduciaAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

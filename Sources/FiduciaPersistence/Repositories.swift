@@ -16,9 +16,12 @@ public struct Repositories: Sendable {
     public let payments: any PaymentRepository
     public let ratings: any RatingRepository
     public let credit: any CreditRepository
+    public let staffDecisions: any StaffDecisionRepository
+    let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind) {
         self.kind = kind
+        self.sql = sql
         self.users = SQLUserRepository(sql: sql)
         self.sessions = SQLSessionRepository(sql: sql)
         self.apiClients = SQLAPIClientRepository(sql: sql)
@@ -30,6 +33,24 @@ public struct Repositories: Sendable {
         self.payments = SQLPaymentRepository(sql: sql, kind: kind)
         self.ratings = SQLRatingRepository(sql: sql, kind: kind)
         self.credit = SQLCreditRepository(sql: sql)
+        self.staffDecisions = SQLStaffDecisionRepository(sql: sql, kind: kind)
+    }
+
+    /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are
+    /// undone and the error is rethrown, while the transaction itself goes on (on PostgreSQL a
+    /// failed statement would otherwise abort the whole transaction). Used where a transaction must
+    /// record an outcome even when the work it tried was refused.
+    public func savepoint<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await sql.raw("SAVEPOINT fiducia_step").run()
+        do {
+            let result = try await body()
+            try await sql.raw("RELEASE SAVEPOINT fiducia_step").run()
+            return result
+        } catch {
+            try await sql.raw("ROLLBACK TO SAVEPOINT fiducia_step").run()
+            try await sql.raw("RELEASE SAVEPOINT fiducia_step").run()
+            throw error
+        }
     }
 }
 

@@ -19,13 +19,17 @@ public struct AppServices: Sendable {
     public let ratings: RatingService
     public let credit: CreditService
     let sandbox: SandboxPaymentProvider
+    let cardCharges: CardCharges
 
+    /// Wires every service. `provider` replaces the configured payment provider (tests use it
+    /// to simulate a provider that fails between steps); by default it is the one the settings name.
     public init(
         store: Store,
         settings: ServiceSettings = ServiceSettings(),
         clock: any WallClock = SystemClock(),
         random: any RandomSource = SystemRandomSource(),
         passwords: (any PasswordHasher)? = nil,
+        provider: (any PaymentProvider)? = nil,
         logger: Logger = Logger(label: "fiducia")
     ) {
         self.store = store
@@ -39,12 +43,37 @@ public struct AppServices: Sendable {
         self.ledger = ledger
         let sandbox = SandboxPaymentProvider(store: store, clock: clock, random: random)
         self.sandbox = sandbox
-        self.escrow = EscrowService(store: store, clock: clock, random: random, ledger: ledger, provider: sandbox, settings: settings.escrow, logger: logger)
-        self.payments = PaymentsService(store: store, clock: clock, random: random, ledger: ledger, provider: sandbox, logger: logger)
-        let trust = TrustService(store: store, clock: clock)
+        let provider: any PaymentProvider =
+            provider ?? {
+                switch settings.paymentProvider {
+                case .sandbox: sandbox
+                }
+            }()
+        let cardCharges = CardCharges(
+            store: store, clock: clock, ids: IdentifierGenerator(clock: clock, random: random), provider: provider, ledger: ledger,
+            reconcileDelaySeconds: settings.chargeReconcileSeconds, logger: logger
+        )
+        self.cardCharges = cardCharges
+        self.escrow = EscrowService(store: store, clock: clock, random: random, ledger: ledger, cardCharges: cardCharges, settings: settings.escrow, logger: logger)
+        self.payments = PaymentsService(store: store, clock: clock, random: random, ledger: ledger, cardCharges: cardCharges, provider: provider, logger: logger)
+        let trust = TrustService(store: store, clock: clock, freshnessSeconds: settings.trustFreshnessSeconds)
         self.trust = trust
         self.ratings = RatingService(store: store, clock: clock, random: random, windowDays: settings.ratingWindowDays)
-        self.credit = CreditService(store: store, clock: clock, random: random, trust: trust)
+        self.credit = CreditService(store: store, clock: clock, random: random, trust: trust, exchangeRates: settings.exchangeRates)
+    }
+
+    /// A secret every server of the deployment shares (the CSRF signing key), created once.
+    public func sharedSecret(named name: String) async throws -> String {
+        let candidate = SecretToken.base64URL(random.bytes(32))
+        let now = clock.now()
+        return try await store.write { try await $0.secrets.secret(named: name, orInsert: candidate, at: now) }
+    }
+
+    /// Whether this server can serve: the database answers and its schema is current.
+    public func readiness() async -> (database: String, ready: Bool, problem: String?) {
+        guard await store.database.isReachable() else { return (store.kind.rawValue, false, "unreachable") }
+        let current = (try? await Migrator(database: store.database).isCurrent()) ?? false
+        return (store.kind.rawValue, current, current ? nil : "schema not current")
     }
 
     /// The background worker, with a handler for every kind of job Fiducia schedules.
@@ -62,8 +91,12 @@ public struct AppServices: Sendable {
 
     var jobHandlers: [JobHandler] {
         let payments = payments
+        let escrow = escrow
         return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + [
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
+            payments.submitPayoutJob,
+            cardCharges.refundJob,
+            cardCharges.reconcileJob { purpose in payments.chargeEffect(purpose, escrow: escrow) },
         ]
     }
 

@@ -46,7 +46,7 @@ struct ConfigurationTests {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
         for key in Configuration.keys {
-            #expect(text.contains("| `\(key.name)` | `\(key.defaultValue)` | \(key.meaning) |"), "README is missing or out of date for \(key.name); paste `fiducia config --markdown`")
+            #expect(text.contains(key.markdownRow), "README is missing or out of date for \(key.name); paste `fiducia config --markdown`")
         }
     }
 }

@@ -7,8 +7,11 @@ struct CreditScoreTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     let day = 86_400.0
 
+    static let eur = Currency("EUR")!
+
     func rating(_ overall: OverallRating, daysAgo: Double = 100, total: Int64 = 100_000, credibility: Double? = 1, flagged: Bool = false) -> CreditHistory.ReceivedRating {
-        .init(overall: overall, orderTotalMinor: total, at: now.addingTimeInterval(-daysAgo * day), raterCredibility: credibility, flagged: flagged)
+        .init(overall: overall, orderTotal: Money(amountMinor: total, currency: Self.eur), at: now.addingTimeInterval(-daysAgo * day),
+              raterCredibility: credibility, flagged: flagged)
     }
 
     @Test func aNewcomerStartsAtFourHundredRaisedByADeposit() {
@@ -18,9 +21,11 @@ struct CreditScoreTests {
         #expect(plain.confidence == 0)
         #expect(plain.uncertainty == 250)
         // 500 EUR: 40 × log2(1 + 500/50) = 138.4.
-        let deposit = CreditScoring.score(CreditHistory(role: .seller, memberSince: now, depositMajor: 500), now: now)
+        let deposit = CreditScoring.score(CreditHistory(role: .seller, memberSince: now, deposit: Money(amountMinor: 50_000, currency: Self.eur)), now: now)
         #expect(deposit.score == 538)
         #expect(deposit.breakdown.map(\.factor) == ["newcomer", "deposit"])
+        #expect(deposit.breakdown.last?.explanation == "A security deposit of 500.00 EUR raises the starting point.")
+
         let verified = CreditScoring.score(CreditHistory(role: .buyer, memberSince: now, verified: true), now: now)
         #expect(verified.score == 460)
     }
@@ -42,6 +47,53 @@ struct CreditScoreTests {
         #expect(score.tier == .bronze)
     }
 
+    /// Attack 6: a deposit of 7 VND bought the largest bonus, because deposits in any currency were
+    /// read as major units. Deposits are valued in the reference currency, at configured rates only.
+    @Test func depositsAreValuedInTheReferenceCurrency() throws {
+        let vnd = Money(amountMinor: 7, currency: Currency("VND")!)
+        let usd = Money(amountMinor: 10_000, currency: Currency("USD")!)
+        let eur = Money(amountMinor: 5_000, currency: Self.eur)
+        let noRates = ExchangeRates(reference: Self.eur)
+        #expect(noRates.value(vnd) == nil)
+        #expect(noRates.total([vnd, usd, eur]) == eur)
+        let rates = try ExchangeRates(reference: Self.eur, parsing: "USD=0.92, VND=0.000036")
+        // 100.00 USD at 0.92 is 92.00 EUR; 7 VND is 0.000252 EUR, rounded down to nothing.
+        #expect(rates.value(usd) == Money(amountMinor: 9_200, currency: Self.eur))
+        #expect(rates.value(vnd) == Money(amountMinor: 0, currency: Self.eur))
+        #expect(rates.total([vnd, usd, eur]) == Money(amountMinor: 14_200, currency: Self.eur))
+        #expect(throws: ValidationError.self) { try ExchangeRates(reference: Self.eur, parsing: "USD=abc") }
+        let history = CreditHistory(role: .seller, memberSince: now, deposit: rates.total([vnd]))
+        #expect(CreditScoring.score(history, now: now).score == 400)
+    }
+
+    /// The worked example of docs/CREDIT_SCORE.md, number for number.
+    @Test func theWorkedExampleOfTheDocs() {
+        var history = CreditHistory(role: .seller, memberSince: now.addingTimeInterval(-60 * day), deposit: Money(amountMinor: 35_000, currency: Self.eur))
+        history.ratings = Array(repeating: rating(.positive, daysAgo: 0, flagged: true), count: 18) + [rating(.negative, daysAgo: 0, flagged: true)]
+        history.completedTrades = 20
+        history.shippedOrders = 20
+        history.shippedOnTime = 20
+        let score = CreditScoring.score(history, now: now)
+        #expect(score.breakdown.map(\.factor) == ["newcomer", "deposit", "ratings.positive", "ratings.negative.recent", "trades", "shipping"])
+        #expect(score.breakdown.map(\.effect) == [400, 120, 207, -90, 46, 40])
+        #expect(score.score == 723)
+        #expect(score.tier == .gold)
+    }
+
+    @Test func scoreHistoryRecordsAPointOnlyOnAChange() {
+        let score = CreditScoring.score(CreditHistory(role: .seller, memberSince: now), now: now)
+        #expect(ScoreHistory.recordsPoint(previous: nil, new: score))
+        #expect(!ScoreHistory.recordsPoint(previous: (400, .new), new: score))
+        #expect(ScoreHistory.recordsPoint(previous: (401, .new), new: score))
+        #expect(ScoreHistory.tierChange(previous: nil, new: score) == nil)
+        #expect(ScoreHistory.tierChange(previous: .bronze, new: score).map { [$0.from, $0.to] } == [.bronze, .new])
+    }
+
+    @Test func shippingOnTimeIsWithinFortyEightHours() {
+        #expect(SellerRecord.shippedOnTime(paidAt: now, shippedAt: now.addingTimeInterval(48 * 3_600)))
+        #expect(!SellerRecord.shippedOnTime(paidAt: now, shippedAt: now.addingTimeInterval(48 * 3_600 + 1)))
+    }
+
     @Test func tiersFollowThePublishedThresholds() {
         #expect(Tier.of(score: 990, completedTrades: 4, confidence: 1) == .new)
         #expect(Tier.of(score: 549, completedTrades: 5, confidence: 1) == .bronze)
@@ -55,7 +107,7 @@ struct CreditScoreTests {
     @Test func swarmRatingsAreIgnoredAndFlaggedOnesHalved() {
         let base = CreditHistory(role: .seller, memberSince: now)
         var swarmed = base
-        swarmed.ratings = Array(repeating: .init(overall: .positive, orderTotalMinor: 100_000, at: now, raterCredibility: 0, neutralized: true), count: 50)
+        swarmed.ratings = Array(repeating: .init(overall: .positive, orderTotal: Money(amountMinor: 100_000, currency: Self.eur), at: now, raterCredibility: 0, neutralized: true), count: 50)
         let score = CreditScoring.score(swarmed, now: now)
         #expect(score.score == 400)
         #expect(score.breakdown.contains { $0.factor == "ratings.ignored" && $0.explanation.hasPrefix("50 ratings") })
@@ -63,7 +115,7 @@ struct CreditScoreTests {
     }
 
     @Test func explanationsAddUpToThePoints() {
-        var history = CreditHistory(role: .seller, memberSince: now, depositMajor: 100)
+        var history = CreditHistory(role: .seller, memberSince: now, deposit: Money(amountMinor: 10_000, currency: Self.eur))
         history.ratings = [rating(.positive), rating(.neutral), rating(.negative, daysAgo: 3), rating(.negative, daysAgo: 300)]
         history.completedTrades = 9
         history.refundedTrades = 3
@@ -80,7 +132,7 @@ struct CreditScoreTests {
         var random = SplitMix(seed: seed)
         let history = randomHistory(&random)
         let extra = CreditHistory.ReceivedRating(
-            overall: .positive, orderTotalMinor: Int64(random.next() % 1_000_000) + 1,
+            overall: .positive, orderTotal: Money(amountMinor: Int64(random.next() % 1_000_000) + 1, currency: Self.eur),
             at: now.addingTimeInterval(-Double(random.next() % 700) * day), raterCredibility: 0.5 + Double(random.next() % 50) / 100
         )
         var more = history
@@ -100,9 +152,9 @@ struct CreditScoreTests {
         let at = now.addingTimeInterval(-Double(random.next() % 700) * day)
         let credibility = Double(random.next() % 100) / 100
         var positive = history
-        positive.ratings.append(.init(overall: .positive, orderTotalMinor: total, at: at, raterCredibility: credibility))
+        positive.ratings.append(.init(overall: .positive, orderTotal: Money(amountMinor: total, currency: Self.eur), at: at, raterCredibility: credibility))
         var negative = history
-        negative.ratings.append(.init(overall: .negative, orderTotalMinor: total, at: at, raterCredibility: credibility))
+        negative.ratings.append(.init(overall: .negative, orderTotal: Money(amountMinor: total, currency: Self.eur), at: at, raterCredibility: credibility))
         let base = CreditScoring.score(history, now: now).points
         let up = CreditScoring.score(positive, now: now).points - base
         let down = base - CreditScoring.score(negative, now: now).points
@@ -116,7 +168,7 @@ struct CreditScoreTests {
             let roll = random.next() % 10
             history.ratings.append(.init(
                 overall: roll < 7 ? .positive : roll < 8 ? .neutral : .negative,
-                orderTotalMinor: Int64(random.next() % 500_000) + 1,
+                orderTotal: Money(amountMinor: Int64(random.next() % 500_000) + 1, currency: Self.eur),
                 at: now.addingTimeInterval(-Double(random.next() % 700) * day),
                 raterCredibility: Double(random.next() % 100) / 100,
                 flagged: random.next() % 10 == 0
@@ -126,7 +178,7 @@ struct CreditScoreTests {
         history.refundedTrades = Int(random.next() % 5)
         history.shippedOrders = Int(random.next() % 60)
         history.shippedOnTime = Int(random.next() % UInt64(history.shippedOrders + 1))
-        history.depositMajor = Double(random.next() % 1_000)
+        history.deposit = Money(amountMinor: Int64(random.next() % 100_000), currency: Self.eur)
         return history
     }
 

@@ -203,10 +203,14 @@ struct TrustEngineTests {
     }
 
     @Test func evidenceWeightRewardsValueAndEscrow() {
-        #expect(TrustEngine.evidenceWeight(amountMinor: nil, escrow: true) == 1)
-        #expect(TrustEngine.evidenceWeight(amountMinor: 100_000, escrow: true) == 1)
-        #expect(TrustEngine.evidenceWeight(amountMinor: 500, escrow: true) < TrustEngine.evidenceWeight(amountMinor: 50_000, escrow: true))
-        #expect(TrustEngine.evidenceWeight(amountMinor: 50_000, escrow: false) < TrustEngine.evidenceWeight(amountMinor: 50_000, escrow: true))
+        let eur = { (minor: Int64) in Money(amountMinor: minor, currency: Currency("EUR")!) }
+        #expect(TrustEngine.evidenceWeight(amount: nil, escrow: true) == 1)
+        #expect(TrustEngine.evidenceWeight(amount: eur(100_000), escrow: true) == 1)
+        #expect(TrustEngine.evidenceWeight(amount: eur(500), escrow: true) < TrustEngine.evidenceWeight(amount: eur(50_000), escrow: true))
+        #expect(TrustEngine.evidenceWeight(amount: eur(50_000), escrow: false) < TrustEngine.evidenceWeight(amount: eur(50_000), escrow: true))
+        // Minor units are read with their currency: 1 000 yen is 1 000 major units, 1 000 cents only 10.
+        #expect(TrustEngine.evidenceWeight(amount: Money(amountMinor: 1_000, currency: Currency("JPY")!), escrow: true) == 1)
+        #expect(TrustEngine.evidenceWeight(amount: eur(1_000), escrow: true) < 0.7)
     }
 }
 

@@ -1,3 +1,4 @@
+import FiduciaDomain
 import FiduciaPersistence
 import FiduciaTestSupport
 import Foundation

@@ -5,8 +5,10 @@ import Foundation
 import Logging
 import SQLKit
 
-/// The databases a test runs against: always a real SQLite file; also a real PostgreSQL server
-/// when `FIDUCIA_TEST_POSTGRES_URL` names one (the test script starts one and sets it).
+/// The databases a test runs against: a real SQLite file and a real PostgreSQL server, which
+/// `FIDUCIA_TEST_POSTGRES_URL` names (the test script starts one and sets it). Without it every
+/// PostgreSQL test fails, loudly, unless `FIDUCIA_TEST_SKIP_POSTGRES=1` says on purpose to run
+/// SQLite only: half the matrix never goes missing in silence.
 public enum TestDatabaseKind: String, Sendable, CaseIterable, CustomStringConvertible {
     case sqlite
     case postgres
@@ -20,9 +22,22 @@ public enum TestDatabases {
         ProcessInfo.processInfo.environment["FIDUCIA_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Every database kind available to this test run.
+    /// Whether the run was told to leave PostgreSQL out.
+    public static var skipsPostgres: Bool {
+        ProcessInfo.processInfo.environment["FIDUCIA_TEST_SKIP_POSTGRES"] == "1"
+    }
+
+    /// Every database kind this test run covers.
     public static var kinds: [TestDatabaseKind] {
-        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+        skipsPostgres ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    /// Why PostgreSQL tests cannot run.
+    public struct PostgresMissing: Error, CustomStringConvertible {
+        public var description: String {
+            "FIDUCIA_TEST_POSTGRES_URL is not set, so the PostgreSQL half of the tests cannot run. Run scripts/test.sh "
+                + "(which starts a PostgreSQL server), set the URL, or set FIDUCIA_TEST_SKIP_POSTGRES=1 to skip PostgreSQL on purpose."
+        }
     }
 
     public static let logger = Logger(label: "fiducia.test") { _ in SwiftLogNoOpLogHandler() }
@@ -54,10 +69,11 @@ public enum TestDatabases {
         _ kind: TestDatabaseKind,
         clock: ManualClock = ManualClock(),
         settings: ServiceSettings = .forTests,
+        provider: (any PaymentProvider)? = nil,
         _ body: (AppServices) async throws -> Result
     ) async throws -> Result {
         try await withDatabase(kind) { database, _ in
-            try await body(AppServices(store: Store(database: database), settings: settings, clock: clock))
+            try await body(AppServices(store: Store(database: database), settings: settings, clock: clock, provider: provider))
         }
     }
 
@@ -71,7 +87,7 @@ public enum TestDatabases {
             return .sqlite(path: directory.appendingPathComponent("fiducia.sqlite").path)
         case .postgres:
             guard let url = postgresURL, case .postgres(var admin) = try DatabaseLocation(parsing: url) else {
-                preconditionFailure("FIDUCIA_TEST_POSTGRES_URL must be set to run PostgreSQL tests")
+                throw PostgresMissing()
             }
             try await withAdmin(admin) { database in
                 try await database.raw("CREATE DATABASE \(ident: String(name))").run()
@@ -110,6 +126,8 @@ extension ServiceSettings {
     public static var forTests: ServiceSettings {
         var settings = ServiceSettings()
         settings.bcryptCost = 4
+        // The manual clock stands still: the trust engine must look for new ratings every time.
+        settings.trustFreshnessSeconds = 0
         return settings
     }
 }

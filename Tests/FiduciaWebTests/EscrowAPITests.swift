@@ -205,7 +205,7 @@ struct EscrowConcurrencyTests {
             #expect(kinds.filter { $0 == "refunded" }.count <= 1)
             #expect(results.filter { $0.1 != 200 }.allSatisfy { $0.1 == 409 }, "\(results)")
             let report = try await web.services.ledger.verify()
-            #expect(report.isClean, "\(report.problems)")
+            #expect(report.isClean, "\(report.findings)")
         }
     }
 }

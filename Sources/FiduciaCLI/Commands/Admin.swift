@@ -82,7 +82,7 @@ struct ShowConfiguration: AsyncParsableCommand {
         if markdown {
             say("| Variable | Default | Meaning |")
             say("|---|---|---|")
-            for key in Configuration.keys { say("| `\(key.name)` | `\(key.defaultValue)` | \(key.meaning) |") }
+            for key in Configuration.keys { say(key.markdownRow) }
         } else {
             for key in Configuration.keys { say("\(key.name)=\(key.defaultValue)\n    \(key.meaning)") }
         }

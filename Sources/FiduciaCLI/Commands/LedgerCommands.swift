@@ -43,8 +43,8 @@ struct LedgerCommand: AsyncParsableCommand {
             if report.isClean {
                 say("ledger OK: every invariant holds")
             } else {
-                for problem in report.problems { say("VIOLATION: \(problem)") }
-                say("ledger BROKEN: \(report.problems.count) violation(s)")
+                for finding in report.findings { say("VIOLATION \(finding.code.rawValue): \(finding.message)") }
+                say("ledger BROKEN: \(report.findings.count) violation(s)")
                 throw ExitCode(1)
             }
         }
@@ -102,13 +102,23 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Amount in minor units (cents).")
         var amount: Int64
 
+        @Option(name: .long, help: "What names this top-up (a bank transfer's id, say): the same reference never funds twice.")
+        var reference: String
+
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            guard let parsed = Currency(currency) else { throw ValidationError("Not a currency code: \(currency)") }
-            try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
-                try await services.ledger.topUpGuaranteeFund(currency: parsed, amountMinor: amount, reference: "fund-top-up:\(UUID().uuidString)")
+            guard let parsed = Currency(currency) else { throw ValidationError("Not an ISO 4217 currency code Fiducia knows: \(currency)") }
+            do {
+                try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
+                    try await services.ledger.topUpGuaranteeFund(currency: parsed, amountMinor: amount, reference: reference)
+                }
+            } catch LedgerError.duplicateReference {
+                say("the top-up \(reference) was already recorded; nothing added")
+                return
+            } catch let error as any DomainError {
+                throw ValidationError(error.detail)
             }
-            say("added \(Money.format(amount, parsed)) to the guarantee fund")
+            say("added \(Money.format(amount, parsed)) to the guarantee fund (reference \(reference))")
         }
     }
 }

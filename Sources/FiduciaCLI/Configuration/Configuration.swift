@@ -21,6 +21,11 @@ struct Configuration: Sendable {
         let defaultValue: String
         let meaning: String
         let apply: @Sendable (inout Configuration, String) throws -> Void
+
+        /// The key's row in the README's configuration table.
+        var markdownRow: String {
+            "| `\(name)` | \(defaultValue.isEmpty ? "(none)" : "`\(defaultValue)`") | \(meaning) |"
+        }
     }
 
     /// Every setting. The README's configuration table is this list (`fiducia config --markdown`).
@@ -72,6 +77,34 @@ struct Configuration: Sendable {
         },
         Key(name: "FIDUCIA_MICROPAYMENT_LIMIT_MINOR", defaultValue: "1000", meaning: "Largest purchase (minor units) that may go on the monthly statement") {
             $0.settings.escrow.microPaymentLimitMinor = Int64(try integer($1, name: "FIDUCIA_MICROPAYMENT_LIMIT_MINOR", range: 0...100_000_000))
+        },
+        Key(name: "FIDUCIA_STATEMENT_CREDIT_LIMIT_MINOR", defaultValue: "5000",
+            meaning: "Most a buyer may owe on unpaid monthly statements (minor units of the currency); statement purchases beyond it are refused") {
+            $0.settings.escrow.statementCreditLimitMinor = Int64(try integer($1, name: "FIDUCIA_STATEMENT_CREDIT_LIMIT_MINOR", range: 0...1_000_000_000))
+        },
+        Key(name: "FIDUCIA_SECOND_APPROVAL_ABOVE_MAJOR", defaultValue: "500",
+            meaning: "Staff refunds and cancellations above this many major units of the currency wait for a second staff member") {
+            $0.settings.escrow.secondApprovalAboveMajor = Int64(try integer($1, name: "FIDUCIA_SECOND_APPROVAL_ABOVE_MAJOR", range: 0...1_000_000_000))
+        },
+        Key(name: "FIDUCIA_PAYMENT_PROVIDER", defaultValue: "sandbox", meaning: "The payment provider that moves money in and out (only the sandbox ships today)") {
+            guard let choice = PaymentProviderChoice(rawValue: $1.lowercased()) else { throw ConfigurationError.invalid("FIDUCIA_PAYMENT_PROVIDER", $1) }
+            $0.settings.paymentProvider = choice
+        },
+        Key(name: "FIDUCIA_CHARGE_RECONCILE_SECONDS", defaultValue: "120",
+            meaning: "Seconds after a card charge starts when reconciliation finishes it if the charge did not (a crash, a silent provider)") {
+            $0.settings.chargeReconcileSeconds = Double(try integer($1, name: "FIDUCIA_CHARGE_RECONCILE_SECONDS", range: 1...86_400))
+        },
+        Key(name: "FIDUCIA_REFERENCE_CURRENCY", defaultValue: "EUR", meaning: "The currency security deposits are valued in for the credit score") {
+            guard let currency = Currency($1.uppercased()) else { throw ConfigurationError.invalid("FIDUCIA_REFERENCE_CURRENCY", $1) }
+            $0.settings.exchangeRates = ExchangeRates(reference: currency, rates: $0.settings.exchangeRates.rates)
+        },
+        Key(name: "FIDUCIA_EXCHANGE_RATES", defaultValue: "",
+            meaning: "Rates into the reference currency, e.g. USD=0.92,GBP=1.17 (deposits in other currencies do not count)") {
+            do {
+                $0.settings.exchangeRates = try ExchangeRates(reference: $0.settings.exchangeRates.reference, parsing: $1)
+            } catch {
+                throw ConfigurationError.invalid("FIDUCIA_EXCHANGE_RATES", $1)
+            }
         },
     ]
 

@@ -16,6 +16,8 @@ public enum FailureKind: Sendable, Equatable {
     case tooLarge
     /// Too many requests (429).
     case rateLimited
+    /// A service Fiducia depends on did not answer (503).
+    case unavailable
 }
 
 /// An error the domain or the service layer names on purpose.

@@ -42,7 +42,7 @@ public struct CreditHistory: Sendable, Equatable {
     /// A published rating the user received in this role.
     public struct ReceivedRating: Sendable, Equatable {
         public let overall: OverallRating
-        public let orderTotalMinor: Int64
+        public let orderTotal: Money
         public let at: Date
         /// How credible the rater is according to the trust engine (0 … 1); nil when the engine
         /// does not know the rater; 0 for ratings the engine neutralised as part of a swarm.
@@ -50,9 +50,9 @@ public struct CreditHistory: Sendable, Equatable {
         public let neutralized: Bool
         public let flagged: Bool
 
-        public init(overall: OverallRating, orderTotalMinor: Int64, at: Date, raterCredibility: Double?, neutralized: Bool = false, flagged: Bool = false) {
+        public init(overall: OverallRating, orderTotal: Money, at: Date, raterCredibility: Double?, neutralized: Bool = false, flagged: Bool = false) {
             self.overall = overall
-            self.orderTotalMinor = orderTotalMinor
+            self.orderTotal = orderTotal
             self.at = at
             self.raterCredibility = raterCredibility
             self.neutralized = neutralized
@@ -65,16 +65,16 @@ public struct CreditHistory: Sendable, Equatable {
     public var ratings: [ReceivedRating]
     public var completedTrades: Int
     public var refundedTrades: Int
-    /// Seller only: orders shipped, and of them shipped within 48 hours of payment.
+    /// Seller only: orders shipped, and of them shipped on time (`SellerRecord.onTimeShippingSeconds`).
     public var shippedOrders: Int
     public var shippedOnTime: Int
-    /// Seller only: the security deposit, in major units of its currency.
-    public var depositMajor: Double
+    /// Seller only: the security deposit, valued in the deployment's reference currency (nil: none).
+    public var deposit: Money?
     /// Verified identity or business (A2); raises a newcomer's starting point.
     public var verified: Bool
 
     public init(role: Role, memberSince: Date, ratings: [ReceivedRating] = [], completedTrades: Int = 0, refundedTrades: Int = 0,
-                shippedOrders: Int = 0, shippedOnTime: Int = 0, depositMajor: Double = 0, verified: Bool = false) {
+                shippedOrders: Int = 0, shippedOnTime: Int = 0, deposit: Money? = nil, verified: Bool = false) {
         self.role = role
         self.memberSince = memberSince
         self.ratings = ratings
@@ -82,7 +82,7 @@ public struct CreditHistory: Sendable, Equatable {
         self.refundedTrades = refundedTrades
         self.shippedOrders = shippedOrders
         self.shippedOnTime = shippedOnTime
-        self.depositMajor = depositMajor
+        self.deposit = deposit
         self.verified = verified
     }
 }
@@ -125,12 +125,13 @@ public enum CreditScoring {
     public static let badCoefficient = 120.0
     public static let recentBadCoefficient = 60.0
     public static let recentDays = 30.0
+    public static let depositMaximumPoints = 150.0
 
     /// The weight of one rating in the score.
     public static func weight(_ rating: CreditHistory.ReceivedRating, now: Date) -> Double {
         guard !rating.neutralized else { return 0 }
         let credibility = 0.3 + 0.7 * min(1, max(0, rating.raterCredibility ?? 0))
-        let value = TrustEngine.evidenceWeight(amountMinor: rating.orderTotalMinor, escrow: true)
+        let value = TrustEngine.evidenceWeight(amount: rating.orderTotal, escrow: true)
         let ageDays = max(0, now.timeIntervalSince(rating.at) / 86_400)
         let recency = 0.3 + 0.7 * pow(0.5, ageDays / 365)
         return credibility * value * recency * (rating.flagged ? 0.5 : 1)
@@ -143,9 +144,10 @@ public enum CreditScoring {
         if history.verified {
             factors.append(("verified", verifiedPoints, "Verified identity: +\(Int(verifiedPoints)) to the starting point."))
         }
-        if history.role == .seller, history.depositMajor > 0 {
-            let bonus = min(150, 40 * log2(1 + history.depositMajor / 50))
-            factors.append(("deposit", bonus, String(format: "A security deposit of %.2f raises the starting point.", history.depositMajor)))
+        if history.role == .seller, let deposit = history.deposit, deposit.amountMinor > 0 {
+            let major = Double(deposit.amountMinor) / Double(deposit.currency.minorUnitsPerMajor)
+            let bonus = min(depositMaximumPoints, 40 * log2(1 + major / 50))
+            factors.append(("deposit", bonus, "A security deposit of \(deposit) raises the starting point."))
         }
 
         var good = 0.0, goodCount = 0

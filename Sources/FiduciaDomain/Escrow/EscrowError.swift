@@ -1,8 +1,13 @@
 /// Named failures of orders and escrow. Every illegal move is one of these, and changes nothing.
+/// Bad input is a `ValidationError`, never one of these.
 public enum EscrowError: DomainError, Equatable {
-    case illegalTransition(action: String, status: OrderStatus)
-    case notAllowed(action: String)
+    /// The order's state does not allow this kind of action.
+    case illegalTransition(OrderActionKind, status: OrderStatus)
+    /// The caller has no part in this kind of action.
+    case notAllowed(OrderActionKind)
     case paymentWindowClosed
+    /// An unpaid order cannot expire before its payment window ends.
+    case paymentWindowOpen
     case confirmationNotDue
     case extensionAlreadyUsed
     case refundWindowClosed
@@ -10,6 +15,9 @@ public enum EscrowError: DomainError, Equatable {
     case refundRequested
     case escrowFrozen
     case statementLimitExceeded(limitMinor: Int64)
+    case statementCreditLimitReached(limitMinor: Int64, owedMinor: Int64)
+    /// A refund the seller makes after completion must come out of their balance and deposit.
+    case sellerCannotCoverRefund(coverableMinor: Int64, neededMinor: Int64)
     case sellerNotFound
     case buyerIsSeller
     case paymentDeclined(String)
@@ -17,21 +25,22 @@ public enum EscrowError: DomainError, Equatable {
 
     public var kind: FailureKind {
         switch self {
-        case .illegalTransition, .paymentWindowClosed, .confirmationNotDue, .extensionAlreadyUsed, .refundWindowClosed,
+        case .illegalTransition, .paymentWindowClosed, .paymentWindowOpen, .confirmationNotDue, .extensionAlreadyUsed, .refundWindowClosed,
             .refundRequested, .escrowFrozen, .trackingLimitReached:
             .conflict
         case .notAllowed: .forbidden
         case .refundAmountInvalid, .buyerIsSeller: .invalidInput
         case .sellerNotFound: .notFound
-        case .statementLimitExceeded, .paymentDeclined: .unprocessable
+        case .statementLimitExceeded, .statementCreditLimitReached, .sellerCannotCoverRefund, .paymentDeclined: .unprocessable
         }
     }
 
     public var code: String {
         switch self {
         case .illegalTransition: "illegal-transition"
-        case .notAllowed: "forbidden"
+        case .notAllowed: "not-your-part"
         case .paymentWindowClosed: "payment-window-closed"
+        case .paymentWindowOpen: "payment-window-open"
         case .confirmationNotDue: "confirmation-not-due"
         case .extensionAlreadyUsed: "extension-already-used"
         case .refundWindowClosed: "refund-window-closed"
@@ -39,6 +48,8 @@ public enum EscrowError: DomainError, Equatable {
         case .refundRequested: "refund-requested"
         case .escrowFrozen: "escrow-frozen"
         case .statementLimitExceeded: "statement-limit-exceeded"
+        case .statementCreditLimitReached: "statement-credit-limit-reached"
+        case .sellerCannotCoverRefund: "refund-not-covered"
         case .sellerNotFound: "seller-not-found"
         case .buyerIsSeller: "validation-failed"
         case .paymentDeclined: "payment-declined"
@@ -49,8 +60,9 @@ public enum EscrowError: DomainError, Equatable {
     public var title: String {
         switch self {
         case .illegalTransition: "Not possible in this order state"
-        case .notAllowed: "Not allowed"
+        case .notAllowed: "Not your part of the order"
         case .paymentWindowClosed: "Payment window closed"
+        case .paymentWindowOpen: "Payment window still open"
         case .confirmationNotDue: "Confirmation period not over"
         case .extensionAlreadyUsed: "Already extended"
         case .refundWindowClosed: "Return window closed"
@@ -58,6 +70,8 @@ public enum EscrowError: DomainError, Equatable {
         case .refundRequested: "Refund requested"
         case .escrowFrozen: "Escrow frozen"
         case .statementLimitExceeded: "Too large for the monthly statement"
+        case .statementCreditLimitReached: "Statement credit limit reached"
+        case .sellerCannotCoverRefund: "Refund not covered"
         case .sellerNotFound: "No such seller"
         case .paymentDeclined: "Payment declined"
         case .trackingLimitReached: "Too many tracking events"
@@ -67,11 +81,13 @@ public enum EscrowError: DomainError, Equatable {
     public var detail: String {
         switch self {
         case .illegalTransition(let action, let status):
-            "An order that is \(status.rawValue) cannot be \(action)."
+            "An order that is \(status.rawValue) cannot be \(action.pastParticiple)."
         case .notAllowed(let action):
-            "Only the party this belongs to can \(action) this order."
+            "Only \(action.allowedActors) can \(action.infinitive) this order."
         case .paymentWindowClosed:
             "The time to pay for this order has passed; it is cancelled."
+        case .paymentWindowOpen:
+            "The buyer can still pay for this order."
         case .confirmationNotDue:
             "The confirmation period of this order is not over yet."
         case .extensionAlreadyUsed:
@@ -79,13 +95,19 @@ public enum EscrowError: DomainError, Equatable {
         case .refundWindowClosed:
             "The return window of this order has closed."
         case .refundAmountInvalid(let maximum):
-            "The refund must be a positive amount of at most \(maximum) minor units."
+            maximum > 0
+                ? "The refund must be a positive amount of at most \(maximum) minor units."
+                : "Nothing of this order can be refunded any more."
         case .refundRequested:
             "The buyer asked for a refund, so the order does not complete on its own."
         case .escrowFrozen:
             "The escrow of this order is frozen while a dispute is settled."
         case .statementLimitExceeded(let limit):
             "Only purchases of at most \(limit) minor units can go on the monthly statement."
+        case .statementCreditLimitReached(let limit, let owed):
+            "Unpaid statements may total at most \(limit) minor units; \(owed) are owed already. Pay by card or from your balance."
+        case .sellerCannotCoverRefund(let coverable, let needed):
+            "This refund needs \(needed) minor units from the seller (the fee on it is returned by the platform), but the seller's balance and deposit cover only \(coverable). Add money to your balance, or ask a moderator to decide."
         case .sellerNotFound:
             "There is no seller with this id."
         case .buyerIsSeller:
@@ -93,7 +115,7 @@ public enum EscrowError: DomainError, Equatable {
         case .paymentDeclined(let reason):
             "The payment was declined: \(reason). Nothing was charged; try another card."
         case .trackingLimitReached:
-            "An order keeps at most 100 tracking events."
+            "An order keeps at most \(Shipment.maximumEvents) tracking events."
         }
     }
 

@@ -14,6 +14,12 @@ public struct EscrowSettings: Sendable, Equatable {
     public var fundShareBasisPoints = 2_000
     /// Purchases up to this many minor units may go on the buyer's monthly statement (B5).
     public var microPaymentLimitMinor: Int64 = 1_000
+    /// What a buyer may owe on unpaid statements at most, in minor units of the currency: the
+    /// statement is credit, and credit has a limit.
+    public var statementCreditLimitMinor: Int64 = 5_000
+    /// A staff refund or cancellation of more than this many major units needs a second staff
+    /// member's approval (maker–checker).
+    public var secondApprovalAboveMajor: Int64 = 500
 
     public init() {}
 }
@@ -27,10 +33,68 @@ public enum EscrowActor: Sendable, Equatable {
     /// Fiducia itself: timeouts.
     case system
 
-    var userID: UserID? {
+    public var userID: UserID? {
         switch self {
         case .buyer(let id), .seller(let id), .staff(let id): id
         case .system: nil
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .buyer: "the buyer"
+        case .seller: "the seller"
+        case .staff: "a moderator"
+        case .system: "Fiducia"
+        }
+    }
+}
+
+/// The kinds of action, without their arguments: what `allowedActions` lists and errors name.
+public enum OrderActionKind: String, Sendable, CaseIterable, Codable {
+    case pay, ship, addTracking, confirmReceipt, autoComplete, extendConfirmation, cancel, expire, requestRefund, refund
+
+    /// The verb in sentences ("An order that is paid cannot be shipped").
+    public var pastParticiple: String {
+        switch self {
+        case .pay: "paid"
+        case .ship: "shipped"
+        case .addTracking: "given tracking events"
+        case .confirmReceipt: "confirmed as received"
+        case .autoComplete: "completed automatically"
+        case .extendConfirmation: "extended"
+        case .cancel: "cancelled"
+        case .expire: "expired"
+        case .requestRefund: "given a refund request"
+        case .refund: "refunded"
+        }
+    }
+
+    /// The action in "Only … can <infinitive> this order".
+    public var infinitive: String {
+        switch self {
+        case .pay: "pay for"
+        case .ship: "ship"
+        case .addTracking: "add tracking events to"
+        case .confirmReceipt: "confirm receipt of"
+        case .autoComplete: "complete"
+        case .extendConfirmation: "extend the confirmation period of"
+        case .cancel: "cancel"
+        case .expire: "expire"
+        case .requestRefund: "ask for a refund on"
+        case .refund: "refund"
+        }
+    }
+
+    /// Who may take this kind of action at all.
+    public var allowedActors: String {
+        switch self {
+        case .pay, .confirmReceipt, .requestRefund: "the buyer"
+        case .ship, .extendConfirmation: "the seller"
+        case .addTracking: "the seller or a moderator"
+        case .autoComplete, .expire: "Fiducia itself"
+        case .cancel: "the buyer, the seller or a moderator"
+        case .refund: "the seller or a moderator"
         }
     }
 }
@@ -45,66 +109,24 @@ public enum OrderAction: Sendable, Equatable {
     case extendConfirmation(days: Int)
     case cancel(reason: String?)
     case expire
-    /// The amount defaults to the whole total.
+    /// The amount defaults to everything that can still be returned.
     case requestRefund(amountMinor: Int64?, reason: String)
-    /// The amount defaults to what the buyer asked for, else the whole total.
+    /// The amount defaults to what the buyer asked for, else everything that can still be returned.
     case refund(amountMinor: Int64?, reason: String?)
 
-    /// The verb used in messages ("cannot be paid").
-    public var verb: String {
+    public var kind: OrderActionKind {
         switch self {
-        case .pay: "paid"
-        case .ship: "shipped"
-        case .addTracking: "given tracking events"
-        case .confirmReceipt: "confirmed as received"
-        case .autoComplete: "completed automatically"
-        case .extendConfirmation: "extended"
-        case .cancel: "cancelled"
-        case .expire: "expired"
-        case .requestRefund: "given a refund request"
-        case .refund: "refunded"
+        case .pay: .pay
+        case .ship: .ship
+        case .addTracking: .addTracking
+        case .confirmReceipt: .confirmReceipt
+        case .autoComplete: .autoComplete
+        case .extendConfirmation: .extendConfirmation
+        case .cancel: .cancel
+        case .expire: .expire
+        case .requestRefund: .requestRefund
+        case .refund: .refund
         }
-    }
-}
-
-/// A reference to an account by owner and kind (the service finds or opens it for the order's currency).
-public struct AccountReference: Sendable, Hashable {
-    public let owner: LedgerOwner
-    public let kind: LedgerAccountKind
-
-    public init(_ owner: LedgerOwner, _ kind: LedgerAccountKind) {
-        self.owner = owner
-        self.kind = kind
-    }
-
-    public static func platform(_ kind: LedgerAccountKind) -> AccountReference { AccountReference(.platform, kind) }
-}
-
-/// A transfer the ledger must make, described by purpose and unique reference.
-public struct MoneyMovement: Sendable, Equatable {
-    public enum Mode: Sendable, Equatable {
-        case posted
-        case pending
-        /// Post the pending movement with this reference (moves its full amount).
-        case postPending(reference: String)
-        /// Void the pending movement with this reference.
-        case voidPending(reference: String)
-    }
-
-    public let debit: AccountReference
-    public let credit: AccountReference
-    public let amountMinor: Int64
-    public let mode: Mode
-    public let purpose: TransferPurpose
-    public let reference: String
-
-    public init(debit: AccountReference, credit: AccountReference, amountMinor: Int64, mode: Mode, purpose: TransferPurpose, reference: String) {
-        self.debit = debit
-        self.credit = credit
-        self.amountMinor = amountMinor
-        self.mode = mode
-        self.purpose = purpose
-        self.reference = reference
     }
 }
 
@@ -119,15 +141,30 @@ public enum EscrowTimeout: Sendable, Equatable {
     }
 }
 
-/// The outcome of a legal action: the new order, the money to move and the timeouts to change.
+/// Work outside the ledger that a transition asks for, done in the same transaction (statement
+/// rows) or through a durable job (the payment provider).
+public enum EscrowEffect: Sendable, Equatable {
+    /// Add a purchase to the buyer's open statement.
+    case addToStatement(StatementID, amountMinor: Int64)
+    /// Take (part of) a cancelled or refunded purchase off the statement it is on.
+    case reduceStatement(StatementID, amountMinor: Int64, removesPurchase: Bool)
+    /// Return money to the card that paid. The ledger holds it on the buyer's balance
+    /// (`holdReference`) until the provider confirms; if the provider refuses, the hold is voided
+    /// and the money stays on the buyer's balance.
+    case refundCard(chargeID: String, amountMinor: Int64, holdReference: String)
+}
+
+/// The outcome of a legal action: the new order, the money to move, the timeouts to change and
+/// the other effects to carry out.
 public struct EscrowTransition: Sendable, Equatable {
     public var order: Order
     public var money: [MoneyMovement]
     public var timeouts: [EscrowTimeout]
+    public var effects: [EscrowEffect]
 }
 
-/// What the ledger says about a seller, needed when a refund after completion may exceed what
-/// the seller holds, and to recover what the seller owes the guarantee fund.
+/// What the ledger says about a seller: needed when a release repays the guarantee fund, and when
+/// a refund after completion comes out of the seller's money.
 public struct SellerPosition: Sendable, Equatable {
     public var availableMinor: Int64
     public var depositMinor: Int64
@@ -137,6 +174,23 @@ public struct SellerPosition: Sendable, Equatable {
         self.availableMinor = availableMinor
         self.depositMinor = depositMinor
         self.debtMinor = debtMinor
+    }
+}
+
+/// Everything outside the order that the machine's decisions depend on, read from the ledger in
+/// the same transaction.
+public struct EscrowPositions: Sendable, Equatable {
+    public var seller: SellerPosition
+    /// What the buyer owes on unpaid statements in the order's currency.
+    public var buyerStatementOwedMinor: Int64
+    /// Whether the statement that paid this order is still unpaid (so that a refund can take the
+    /// purchase off it instead of crediting the buyer's balance).
+    public var paymentStatementOpen: Bool
+
+    public init(seller: SellerPosition = SellerPosition(), buyerStatementOwedMinor: Int64 = 0, paymentStatementOpen: Bool = false) {
+        self.seller = seller
+        self.buyerStatementOwedMinor = buyerStatementOwedMinor
+        self.paymentStatementOpen = paymentStatementOpen
     }
 }
 
@@ -168,200 +222,286 @@ public struct FeeSplit: Sendable, Equatable {
 }
 
 /// The order state machine. Pure: given an order, an action, who acts and when, it returns the
-/// new order and the money and timeouts to change, or a named error and nothing else.
+/// new order and the money, timeouts and effects to change, or a named error and nothing else.
 ///
 /// ```
 /// created ──pay──▶ paid ──ship──▶ shipped ──confirmReceipt / autoComplete──▶ completed
-///    │               │               │                                          │
-///    │cancel/expire  │cancel         │refund (full or part)                     │refund within
-///    ▼               ▼               ▼                                          ▼ the return window
-/// cancelled       cancelled       refunded                                   refunded
+///    │               │  ╲            │  ╲                                         │
+///    │cancel/expire  │   refund part  │   refund part (the rest stays held)      │refund within
+///    ▼               ▼   (stays paid) ▼   (stays shipped)                         ▼ the return window
+/// cancelled   cancelled/refunded   refunded (all that was held)                refunded
 /// ```
+///
+/// Who may move escrow money, and when, is written in docs/ESCROW.md; `check` is where it is
+/// enforced, and `allowedActions` (which pages and jobs use) is derived from it.
 public enum EscrowMachine {
+    /// The actions `actor` may take on `order` at `now`: the buttons a page shows, the jobs that
+    /// still have work. `apply` accepts exactly these (and then checks the action's arguments).
+    public static func allowedActions(order: Order, actor: EscrowActor, now: Date) -> [OrderActionKind] {
+        OrderActionKind.allCases.filter { kind in
+            do {
+                try check(kind, order: order, actor: actor, now: now)
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// Whether `actor` may take an action of `kind` on `order` now: the actor's part first, then
+    /// the order's state and time. Throws the precise reason when not.
+    public static func check(_ kind: OrderActionKind, order: Order, actor: EscrowActor, now: Date) throws(EscrowError) {
+        let isBuyer = actor == .buyer(order.buyerID)
+        let isSeller = actor == .seller(order.sellerID)
+        let isStaff = if case .staff = actor { true } else { false }
+        let isSystem = actor == .system
+        let mayAct: Bool =
+            switch kind {
+            case .pay, .confirmReceipt, .requestRefund: isBuyer
+            case .ship, .extendConfirmation: isSeller
+            case .addTracking, .refund: isSeller || isStaff
+            case .autoComplete, .expire: isSystem
+            case .cancel: isBuyer || isSeller || isStaff
+            }
+        guard mayAct else { throw .notAllowed(kind) }
+
+        func require(_ statuses: OrderStatus...) throws(EscrowError) {
+            guard statuses.contains(order.status) else { throw .illegalTransition(kind, status: order.status) }
+        }
+        let withinReturnWindow = order.returnDeadline.map { now <= $0 } ?? false
+        switch kind {
+        case .pay:
+            try require(.created)
+            guard now < order.payBy else { throw .paymentWindowClosed }
+        case .ship:
+            try require(.paid)
+        case .addTracking:
+            try require(.shipped, .completed)
+        case .confirmReceipt:
+            try require(.shipped)
+            guard !order.escrowFrozen else { throw .escrowFrozen }
+        case .autoComplete:
+            try require(.shipped)
+            guard let confirmBy = order.confirmBy, now >= confirmBy else { throw .confirmationNotDue }
+            guard order.refundRequest == nil else { throw .refundRequested }
+            guard !order.escrowFrozen else { throw .escrowFrozen }
+        case .extendConfirmation:
+            try require(.shipped)
+            guard !order.confirmationExtended else { throw .extensionAlreadyUsed }
+        case .cancel:
+            try require(.created, .paid)
+            guard !order.escrowFrozen else { throw .escrowFrozen }
+        case .expire:
+            try require(.created)
+            guard now >= order.payBy else { throw .paymentWindowOpen }
+        case .requestRefund:
+            try require(.shipped, .completed)
+            if order.status == .completed, !withinReturnWindow { throw .refundWindowClosed }
+        case .refund:
+            try require(.paid, .shipped, .completed)
+            guard !order.escrowFrozen else { throw .escrowFrozen }
+            if order.status == .completed, !withinReturnWindow { throw .refundWindowClosed }
+        }
+    }
+
     public static func apply(
         _ action: OrderAction,
         to order: Order,
         by actor: EscrowActor,
         at now: Date,
         settings: EscrowSettings,
-        seller position: SellerPosition = SellerPosition()
-    ) throws(EscrowError) -> EscrowTransition {
-        var next = order
-        var money: [MoneyMovement] = []
-        var timeouts: [EscrowTimeout] = []
-        let split = FeeSplit(totalMinor: order.totalMinor, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
+        positions: EscrowPositions = EscrowPositions()
+    ) throws -> EscrowTransition {
+        try check(action.kind, order: order, actor: actor, now: now)
+        var transition = EscrowTransition(order: order, money: [], timeouts: [], effects: [])
         func event(_ kind: OrderEvent.Kind, _ detail: String) {
-            next.timeline.append(OrderEvent(at: now, kind: kind, actor: actor.userID, detail: detail))
+            transition.order.timeline.append(OrderEvent(at: now, kind: kind, actor: actor.userID, detail: detail))
         }
-        func require(_ statuses: OrderStatus...) throws(EscrowError) {
-            guard statuses.contains(order.status) else { throw .illegalTransition(action: action.verb, status: order.status) }
-        }
-        func requireActor(_ allowed: (EscrowActor) -> Bool) throws(EscrowError) {
-            guard allowed(actor) else { throw .notAllowed(action: String(action.verb.split(separator: " ").first ?? "")) }
-        }
-        let isBuyer: (EscrowActor) -> Bool = { if case .buyer(let id) = $0 { return id == order.buyerID } else { return false } }
-        let isSeller: (EscrowActor) -> Bool = { if case .seller(let id) = $0 { return id == order.sellerID } else { return false } }
-        let isStaff: (EscrowActor) -> Bool = { if case .staff = $0 { return true } else { return false } }
-        let isSystem: (EscrowActor) -> Bool = { $0 == .system }
+        let isStaff = if case .staff = actor { true } else { false }
 
         switch action {
         case .pay(let method):
-            try requireActor(isBuyer)
-            try require(.created)
-            guard now < order.payBy else { throw .paymentWindowClosed }
-            let buyer = AccountReference(.user(order.buyerID), .available)
+            let buyer = AccountReference.user(order.buyerID, .available)
             switch method {
             case .card(_, let chargeID):
-                next.paymentReference = chargeID
-                money.append(MoneyMovement(
+                transition.order.paymentReference = chargeID
+                transition.money.append(MoneyMovement(
                     debit: .platform(.external), credit: buyer, amountMinor: order.totalMinor, mode: .posted,
                     purpose: .cardPayment, reference: "order:\(order.id):card"
                 ))
-            case .statement:
+            case .statement(let statementID):
+                guard let statementID else { preconditionFailure("the service opens the statement before paying on it") }
                 guard order.totalMinor <= settings.microPaymentLimitMinor else {
-                    throw .statementLimitExceeded(limitMinor: settings.microPaymentLimitMinor)
+                    throw EscrowError.statementLimitExceeded(limitMinor: settings.microPaymentLimitMinor)
                 }
-                money.append(MoneyMovement(
-                    debit: AccountReference(.user(order.buyerID), .statement), credit: buyer, amountMinor: order.totalMinor,
+                guard let owed = positions.buyerStatementOwedMinor.addingChecked(order.totalMinor), owed <= settings.statementCreditLimitMinor else {
+                    throw EscrowError.statementCreditLimitReached(limitMinor: settings.statementCreditLimitMinor, owedMinor: positions.buyerStatementOwedMinor)
+                }
+                transition.order.paymentReference = statementID.rawValue
+                transition.money.append(MoneyMovement(
+                    debit: .user(order.buyerID, .statement), credit: buyer, amountMinor: order.totalMinor,
                     mode: .posted, purpose: .statementCharge, reference: "order:\(order.id):statement"
                 ))
+                transition.effects.append(.addToStatement(statementID, amountMinor: order.totalMinor))
             case .balance:
                 break
             }
-            money += holds(order, split).map { hold in
-                MoneyMovement(debit: hold.debit, credit: hold.credit, amountMinor: hold.amountMinor, mode: .pending, purpose: hold.purpose, reference: hold.reference)
-            }
-            next.status = .paid
-            next.paidAt = now
-            next.paymentMethod = method.name
-            timeouts.append(.cancel(.expireUnpaid))
+            transition.order.status = .paid
+            transition.order.paidAt = now
+            transition.order.paymentMethod = method.name
+            transition.money += holds(of: transition.order)
+            transition.timeouts.append(.cancel(.expireUnpaid))
             event(.paid, "Paid \(order.money) by \(method.name). The money is held in escrow.")
 
         case .ship(let carrier, let trackingNumber):
-            try requireActor(isSeller)
-            try require(.paid)
             let carrier = carrier.trimmingWhitespace()
             let trackingNumber = trackingNumber.trimmingWhitespace()
-            guard (1...80).contains(carrier.count), (1...80).contains(trackingNumber.count) else {
-                throw .illegalTransition(action: "shipped without a carrier and tracking number", status: order.status)
-            }
-            next.status = .shipped
-            next.shippedAt = now
-            next.shipment = Shipment(carrier: carrier, trackingNumber: trackingNumber)
+            var validator = Validator()
+            validator.check(Shipment.fieldLength.contains(carrier.count), field: "carrier", "Name the carrier (1 to 80 characters).")
+            validator.check(Shipment.fieldLength.contains(trackingNumber.count), field: "trackingNumber", "Give the tracking number (1 to 80 characters).")
+            try validator.throwIfInvalid()
+            transition.order.status = .shipped
+            transition.order.shippedAt = now
+            transition.order.shipment = Shipment(carrier: carrier, trackingNumber: trackingNumber)
             let confirmBy = now.addingTimeInterval(settings.autoCompleteSeconds)
-            next.confirmBy = confirmBy
-            timeouts.append(.schedule(.autoComplete, dueAt: confirmBy))
+            transition.order.confirmBy = confirmBy
+            transition.timeouts.append(.schedule(.autoComplete, dueAt: confirmBy))
             event(.shipped, "Shipped with \(carrier), tracking number \(trackingNumber).")
 
         case .addTracking(let tracking):
-            try requireActor { isSeller($0) || isStaff($0) }
-            try require(.shipped, .completed)
-            guard (next.shipment?.events.count ?? 0) < 100 else { throw .trackingLimitReached }
-            next.shipment?.events.append(tracking)
+            let tracking = try tracking.validated()
+            guard (order.shipment?.events.count ?? 0) < Shipment.maximumEvents else { throw EscrowError.trackingLimitReached }
+            transition.order.shipment?.events.append(tracking)
             event(.tracking, "\(tracking.location): \(tracking.description)")
 
-        case .confirmReceipt:
-            try requireActor(isBuyer)
-            try require(.shipped)
-            guard !order.escrowFrozen else { throw .escrowFrozen }
-            money += release(order, split, position)
-            next.status = .completed
-            next.completedAt = now
-            next.refundRequest = nil
-            timeouts.append(.cancel(.autoComplete))
-            event(.receiptConfirmed, "The buyer confirmed receipt. \(Money.format(split.sellerNetMinor, order.currency)) was released to the seller.")
-
-        case .autoComplete:
-            try requireActor(isSystem)
-            try require(.shipped)
-            guard let confirmBy = order.confirmBy, now >= confirmBy else { throw .confirmationNotDue }
-            guard order.refundRequest == nil else { throw .refundRequested }
-            guard !order.escrowFrozen else { throw .escrowFrozen }
-            money += release(order, split, position)
-            next.status = .completed
-            next.completedAt = now
-            event(.autoCompleted, "The confirmation period ended, so the order completed and \(Money.format(split.sellerNetMinor, order.currency)) was released to the seller.")
+        case .confirmReceipt, .autoComplete:
+            let released = order.heldMinor
+            transition.money += release(order, positions.seller)
+            transition.order.status = .completed
+            transition.order.completedAt = now
+            transition.order.refundRequest = nil
+            let net = Money.format(split(order, released).sellerNetMinor, order.currency)
+            if action == .confirmReceipt {
+                transition.timeouts.append(.cancel(.autoComplete))
+                event(.receiptConfirmed, "The buyer confirmed receipt. \(net) was released to the seller.")
+            } else {
+                event(.autoCompleted, "The confirmation period ended, so the order completed and \(net) was released to the seller.")
+            }
 
         case .extendConfirmation(let days):
-            try requireActor(isSeller)
-            try require(.shipped)
-            guard !order.confirmationExtended else { throw .extensionAlreadyUsed }
-            guard (1...settings.maximumExtensionDays).contains(days), let confirmBy = order.confirmBy else {
-                throw .illegalTransition(action: "extended by \(days) days (1 to \(settings.maximumExtensionDays) allowed)", status: order.status)
+            guard (1...settings.maximumExtensionDays).contains(days) else {
+                throw ValidationError(field: "days", "The confirmation period can be extended by 1 to \(settings.maximumExtensionDays) days.")
             }
-            let extended = confirmBy.addingTimeInterval(Double(days) * 86_400)
-            next.confirmBy = extended
-            next.confirmationExtended = true
-            timeouts.append(.schedule(.autoComplete, dueAt: extended))
+            let extended = (order.confirmBy ?? now).addingTimeInterval(Double(days) * 86_400)
+            transition.order.confirmBy = extended
+            transition.order.confirmationExtended = true
+            transition.timeouts.append(.schedule(.autoComplete, dueAt: extended))
             event(.confirmationExtended, "The seller extended the confirmation period by \(days) day\(days == 1 ? "" : "s").")
 
         case .cancel(let reason):
-            try requireActor { isBuyer($0) || isSeller($0) || isStaff($0) }
-            try require(.created, .paid)
-            if order.status == .paid {
-                money += holds(order, split).map { voiding($0) }
-                next.refundedMinor = order.totalMinor
+            let reason = try validatedReason(reason, required: isStaff)
+            let held = order.heldMinor
+            if held > 0 {
+                transition.money += holds(of: order).map(MoneyMovement.void)
+                try returnToSource(held, of: order, positions: positions, into: &transition)
+                transition.order.refundedMinor += held
+                transition.order.refundCount += 1
             }
-            next.status = .cancelled
-            next.closedAt = now
-            timeouts.append(.cancel(.expireUnpaid))
-            let who = isBuyer(actor) ? "the buyer" : isSeller(actor) ? "the seller" : "a moderator"
-            let suffix = order.status == .paid ? " The payment was returned to the buyer in full." : ""
-            event(.cancelled, "Cancelled by \(who)\(reason.map { ": \($0)" } ?? "").\(suffix)")
+            transition.order.status = .cancelled
+            transition.order.closedAt = now
+            transition.timeouts.append(.cancel(.expireUnpaid))
+            let suffix = held > 0 ? " \(Money.format(held, order.currency)) was returned to the buyer." : ""
+            event(.cancelled, "Cancelled by \(actor.name)\(reason.map { ": \($0)" } ?? "").\(suffix)")
 
         case .expire:
-            try requireActor(isSystem)
-            try require(.created)
-            guard now >= order.payBy else { throw .illegalTransition(action: "expired before its payment window ends", status: order.status) }
-            next.status = .cancelled
-            next.closedAt = now
+            transition.order.status = .cancelled
+            transition.order.closedAt = now
             event(.expired, "Not paid in time, so the order was cancelled.")
 
         case .requestRefund(let requested, let reason):
-            let amount = requested ?? order.totalMinor
-            try requireActor(isBuyer)
-            try require(.shipped, .completed)
-            if order.status == .completed, let deadline = order.returnDeadline, now > deadline { throw .refundWindowClosed }
-            guard (1...order.totalMinor).contains(amount) else { throw .refundAmountInvalid(maximumMinor: order.totalMinor) }
-            next.refundRequest = RefundRequest(amountMinor: amount, reason: reason, requestedAt: now)
+            let refundable = order.refundableMinor
+            let amount = requested ?? refundable
+            guard (1...max(1, refundable)).contains(amount), refundable > 0 else { throw EscrowError.refundAmountInvalid(maximumMinor: refundable) }
+            guard let reason = try validatedReason(reason, required: true) else { preconditionFailure("a required reason is returned") }
+            // The request pauses automatic completion from now; when the seller answers it, the
+            // time that was left resumes (see `refund`).
+            transition.order.refundRequest = RefundRequest(amountMinor: amount, reason: reason, requestedAt: order.refundRequest?.requestedAt ?? now)
             event(.refundRequested, "The buyer asked for a refund of \(Money.format(amount, order.currency)): \(reason)")
 
         case .refund(let requested, let reason):
-            let amount = requested ?? order.refundRequest?.amountMinor ?? order.totalMinor
-            try requireActor { isSeller($0) || isStaff($0) }
-            try require(.shipped, .completed)
-            guard !order.escrowFrozen else { throw .escrowFrozen }
-            guard (1...order.totalMinor).contains(amount) else { throw .refundAmountInvalid(maximumMinor: order.totalMinor) }
-            if order.status == .shipped {
-                // Still in escrow: return the holds, then settle what the seller keeps.
-                money += holds(order, split).map { voiding($0) }
-                if amount < order.totalMinor {
-                    let kept = FeeSplit(totalMinor: order.totalMinor - amount, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
-                    money += holds(order, kept, stage: "settle").map { settlement in
-                        MoneyMovement(debit: settlement.debit, credit: settlement.credit, amountMinor: settlement.amountMinor, mode: .posted, purpose: settlement.purpose, reference: settlement.reference)
-                    }
+            let reason = try validatedReason(reason, required: isStaff)
+            let refundable = order.refundableMinor
+            let amount = requested ?? min(order.refundRequest?.amountMinor ?? refundable, refundable)
+            guard (1...max(1, refundable)).contains(amount), refundable > 0 else { throw EscrowError.refundAmountInvalid(maximumMinor: refundable) }
+            let number = order.refundCount + 1
+            if order.status.holdsEscrow {
+                // The money is still held: the seller (or a moderator) gives part of it back. The
+                // holds are replaced by smaller ones for the rest, which stays held until the buyer
+                // confirms receipt or the confirmation period ends; nothing reaches the seller now.
+                transition.money += holds(of: order).map(MoneyMovement.void)
+                transition.order.refundCount = number
+                transition.order.refundedMinor += amount
+                if amount < refundable {
+                    transition.money += holds(of: transition.order)
+                } else {
+                    transition.order.status = .refunded
+                    transition.order.closedAt = now
+                    transition.timeouts.append(.cancel(.autoComplete))
+                    transition.timeouts.append(.cancel(.expireUnpaid))
                 }
-                timeouts.append(.cancel(.autoComplete))
+                try returnToSource(amount, of: order, number: number, positions: positions, into: &transition)
+                if transition.order.status == .shipped, let request = order.refundRequest, let confirmBy = order.confirmBy {
+                    // The request is answered: the confirmation period resumes where it paused.
+                    let resumed = confirmBy.addingTimeInterval(max(0, now.timeIntervalSince(request.requestedAt)))
+                    transition.order.confirmBy = resumed
+                    transition.timeouts.append(.schedule(.autoComplete, dueAt: resumed))
+                }
             } else {
-                guard let deadline = order.returnDeadline, now <= deadline else { throw .refundWindowClosed }
-                money += refundAfterCompletion(order, amount: amount, position)
+                // After completion the money is the seller's: a refund comes out of it.
+                transition.money += try refundAfterCompletion(order, amount: amount, number: number, seller: positions.seller, byStaff: isStaff)
+                transition.order.status = .refunded
+                transition.order.refundCount = number
+                transition.order.refundedMinor += amount
+                transition.order.closedAt = now
+                try returnToSource(amount, of: order, number: number, positions: positions, into: &transition)
             }
-            next.status = .refunded
-            next.refundedMinor = amount
-            next.refundRequest = nil
-            next.closedAt = now
-            let kind = amount == order.totalMinor ? "in full" : "in part (\(Money.format(amount, order.currency)))"
-            event(.refunded, "Refunded \(kind) to the buyer\(reason.map { ": \($0)" } ?? "").")
+            transition.order.refundRequest = nil
+            let part = transition.order.status == .refunded && transition.order.refundedMinor == order.totalMinor
+                ? "in full" : "\(Money.format(amount, order.currency))"
+            let rest = transition.order.status.holdsEscrow ? " The rest, \(Money.format(transition.order.heldMinor, order.currency)), stays held." : ""
+            event(
+                transition.order.status == .refunded ? .refunded : .partlyRefunded,
+                "Refunded \(part) to the buyer by \(actor.name)\(reason.map { ": \($0)" } ?? "").\(rest)"
+            )
         }
-        return EscrowTransition(order: next, money: money, timeouts: timeouts)
+        return transition
     }
 
-    /// The escrow holds of a payment: the seller's net, the platform fee and the fund's share,
-    /// all reserved on the buyer's available balance. Zero amounts are left out.
-    static func holds(_ order: Order, _ split: FeeSplit, stage: String = "hold") -> [MoneyMovement] {
-        let buyer = AccountReference(.user(order.buyerID), .available)
+    /// A reason is optional from the parties and required from staff, whose every action on
+    /// someone else's money is recorded with why.
+    private static func validatedReason(_ reason: String?, required: Bool) throws(ValidationError) -> String? {
+        let text = reason?.trimmingWhitespace() ?? ""
+        if text.isEmpty {
+            if required { throw ValidationError(field: "reason", "Give a reason (1 to 500 characters).") }
+            return nil
+        }
+        guard RefundRequest.reasonLength.contains(text.count) else { throw ValidationError(field: "reason", "The reason must be at most 500 characters.") }
+        return text
+    }
+
+    static func split(_ order: Order, _ amount: Int64) -> FeeSplit {
+        FeeSplit(totalMinor: amount, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
+    }
+
+    /// The escrow holds of what the order holds now: the seller's net, the platform fee and the
+    /// fund's share, all reserved on the buyer's available balance. Zero amounts are left out.
+    /// Each partial refund makes a new generation of holds, with references of their own.
+    public static func holds(of order: Order) -> [MoneyMovement] {
+        let split = split(order, order.totalMinor - order.refundedMinor)
+        let buyer = AccountReference.user(order.buyerID, .available)
+        let stage = order.refundCount == 0 ? "hold" : "hold\(order.refundCount)"
         let parts: [(AccountReference, Int64, TransferPurpose, String)] = [
-            (AccountReference(.user(order.sellerID), .available), split.sellerNetMinor, .escrowHold, "seller"),
+            (.user(order.sellerID, .available), split.sellerNetMinor, .escrowHold, "seller"),
             (.platform(.fees), split.platformFeeMinor, .platformFee, "fee"),
             (.platform(.guaranteeFund), split.fundContributionMinor, .guaranteeContribution, "fund"),
         ]
@@ -370,59 +510,87 @@ public enum EscrowMachine {
         }
     }
 
-    private static func voiding(_ hold: MoneyMovement) -> MoneyMovement {
-        MoneyMovement(debit: hold.debit, credit: hold.credit, amountMinor: 0, mode: .voidPending(reference: hold.reference), purpose: hold.purpose, reference: hold.reference + ":void")
-    }
-
     /// Posts the holds, then recovers what the seller owes the guarantee fund from the proceeds.
-    private static func release(_ order: Order, _ split: FeeSplit, _ position: SellerPosition) -> [MoneyMovement] {
-        var money = holds(order, split).map { hold in
-            MoneyMovement(debit: hold.debit, credit: hold.credit, amountMinor: hold.amountMinor, mode: .postPending(reference: hold.reference), purpose: hold.purpose, reference: hold.reference + ":post")
-        }
-        let recoverable = min(position.debtMinor, position.availableMinor + split.sellerNetMinor)
+    private static func release(_ order: Order, _ seller: SellerPosition) -> [MoneyMovement] {
+        var money = holds(of: order).map(MoneyMovement.post)
+        let net = split(order, order.heldMinor).sellerNetMinor
+        let recoverable = min(seller.debtMinor, max(0, seller.availableMinor) + net)
         if recoverable > 0 {
-            money += recovery(order, amount: recoverable, from: .available, stage: "sale")
+            money += recovery(order, amount: recoverable)
         }
         return money
     }
 
-    /// A refund after the money reached the seller: from the seller's balance; any shortfall is
-    /// paid at once by the guarantee fund (先行赔付), becomes the seller's debt to the fund, and is
-    /// recovered from the seller's deposit as far as it goes (the rest from later sales).
-    private static func refundAfterCompletion(_ order: Order, amount: Int64, _ position: SellerPosition) -> [MoneyMovement] {
-        let buyer = AccountReference(.user(order.buyerID), .available)
-        let seller = AccountReference(.user(order.sellerID), .available)
-        var money: [MoneyMovement] = []
-        let fromSeller = min(amount, max(0, position.availableMinor))
-        if fromSeller > 0 {
-            money.append(MoneyMovement(debit: seller, credit: buyer, amountMinor: fromSeller, mode: .posted, purpose: .refund, reference: "order:\(order.id):refund:seller"))
+    /// A refund after the money reached the seller. As eBay and Amazon do, no fee is kept on money
+    /// that goes back to the buyer: the fee and the fund's share of the refunded part return from
+    /// the platform, and the seller pays their net share. That share must be covered by the seller's
+    /// balance and then their deposit, or the refund is refused: the guarantee fund pays wronged
+    /// buyers, not refunds a seller chooses to make with money they no longer have. When staff
+    /// decide (a ruling), the fund pays at once what the seller cannot (先行赔付), and the rest
+    /// becomes the seller's debt to the fund, repaid from later sales.
+    private static func refundAfterCompletion(_ order: Order, amount: Int64, number: Int, seller: SellerPosition, byStaff: Bool) throws(EscrowError) -> [MoneyMovement] {
+        let buyer = AccountReference.user(order.buyerID, .available)
+        let prefix = "order:\(order.id):refund\(number)"
+        let share = split(order, amount)
+        let fromAvailable = min(share.sellerNetMinor, max(0, seller.availableMinor))
+        let fromDeposit = min(share.sellerNetMinor - fromAvailable, max(0, seller.depositMinor))
+        let shortfall = share.sellerNetMinor - fromAvailable - fromDeposit
+        if shortfall > 0, !byStaff {
+            throw .sellerCannotCoverRefund(coverableMinor: fromAvailable + fromDeposit, neededMinor: share.sellerNetMinor)
         }
-        let shortfall = amount - fromSeller
+        let parts: [(AccountReference, Int64, TransferPurpose, String)] = [
+            (.user(order.sellerID, .available), fromAvailable, .refund, "seller"),
+            (.user(order.sellerID, .deposit), fromDeposit, .refund, "deposit"),
+            (.platform(.fees), share.platformFeeMinor, .feeReturned, "fee"),
+            (.platform(.guaranteeFund), share.fundContributionMinor, .feeReturned, "fund-share"),
+            (.platform(.guaranteeFund), shortfall, .guaranteePayout, "fund"),
+        ]
+        var money = parts.filter { $0.1 > 0 }.map { debit, amount, purpose, part in
+            MoneyMovement(debit: debit, credit: buyer, amountMinor: amount, mode: .posted, purpose: purpose, reference: "\(prefix):\(part)")
+        }
         if shortfall > 0 {
-            money.append(MoneyMovement(debit: .platform(.guaranteeFund), credit: buyer, amountMinor: shortfall, mode: .posted, purpose: .guaranteePayout, reference: "order:\(order.id):refund:fund"))
             money.append(MoneyMovement(
-                debit: AccountReference(.user(order.sellerID), .debt), credit: .platform(.guaranteeClaims), amountMinor: shortfall,
-                mode: .posted, purpose: .guaranteeClaim, reference: "order:\(order.id):claim"
+                debit: .user(order.sellerID, .debt), credit: .platform(.guaranteeClaims), amountMinor: shortfall,
+                mode: .posted, purpose: .guaranteeClaim, reference: "\(prefix):claim"
             ))
-            let fromDeposit = min(shortfall, position.depositMinor)
-            if fromDeposit > 0 {
-                money += recovery(order, amount: fromDeposit, from: .deposit, stage: "deposit")
-            }
         }
         return money
     }
 
-    /// Moves `amount` from the seller's account of `kind` to the guarantee fund and reduces the
-    /// seller's debt by the same amount.
-    private static func recovery(_ order: Order, amount: Int64, from kind: LedgerAccountKind, stage: String) -> [MoneyMovement] {
+    /// Money returns to where it came from: a card payment to the card (held on the buyer's balance
+    /// until the provider confirms), a statement purchase off the statement while it is unpaid.
+    /// Only a balance payment, or a statement already paid by card, stays on the buyer's balance:
+    /// money that truly arrived.
+    private static func returnToSource(_ amount: Int64, of order: Order, number: Int? = nil, positions: EscrowPositions, into transition: inout EscrowTransition) throws(EscrowError) {
+        let buyer = AccountReference.user(order.buyerID, .available)
+        let reference = "order:\(order.id):return\(number ?? order.refundCount + 1)"
+        switch order.paymentKind {
+        case .card:
+            guard let chargeID = order.paymentReference else { return }
+            transition.money.append(MoneyMovement(debit: buyer, credit: .platform(.external), amountMinor: amount, mode: .pending, purpose: .cardRefund, reference: "\(reference):card"))
+            transition.effects.append(.refundCard(chargeID: chargeID, amountMinor: amount, holdReference: "\(reference):card"))
+        case .statement:
+            guard positions.paymentStatementOpen, let statement = order.paymentReference else { return }
+            let reversed = min(amount, positions.buyerStatementOwedMinor)
+            guard reversed > 0 else { return }
+            transition.money.append(MoneyMovement(debit: buyer, credit: .user(order.buyerID, .statement), amountMinor: reversed, mode: .posted, purpose: .statementReversal, reference: "\(reference):statement"))
+            transition.effects.append(.reduceStatement(StatementID(statement), amountMinor: reversed, removesPurchase: order.refundedMinor + amount == order.totalMinor))
+        case .balance, nil:
+            return
+        }
+    }
+
+    /// Moves `amount` from the seller's balance to the guarantee fund and reduces the seller's
+    /// debt by the same amount.
+    private static func recovery(_ order: Order, amount: Int64) -> [MoneyMovement] {
         [
             MoneyMovement(
-                debit: AccountReference(.user(order.sellerID), kind), credit: .platform(.guaranteeFund), amountMinor: amount,
-                mode: .posted, purpose: .guaranteeRecovery, reference: "order:\(order.id):recovery:\(stage)"
+                debit: .user(order.sellerID, .available), credit: .platform(.guaranteeFund), amountMinor: amount,
+                mode: .posted, purpose: .guaranteeRecovery, reference: "order:\(order.id):recovery"
             ),
             MoneyMovement(
-                debit: .platform(.guaranteeClaims), credit: AccountReference(.user(order.sellerID), .debt), amountMinor: amount,
-                mode: .posted, purpose: .guaranteeRecovery, reference: "order:\(order.id):recovery:\(stage):claim"
+                debit: .platform(.guaranteeClaims), credit: .user(order.sellerID, .debt), amountMinor: amount,
+                mode: .posted, purpose: .guaranteeRecovery, reference: "order:\(order.id):recovery:claim"
             ),
         ]
     }

@@ -14,7 +14,7 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     case completed
     /// Cancelled before shipment (a paid order is refunded in full), or expired unpaid.
     case cancelled
-    /// Refunded, in full or in part, after shipment.
+    /// Everything held was returned to the buyer, or part of the payment after completion.
     case refunded
 
     /// Whether the buyer's money is held in escrow in this state.
@@ -31,7 +31,8 @@ public enum PaymentMethod: Sendable, Equatable {
     /// The buyer's Fiducia balance (refunds and sales land there).
     case balance
     /// The buyer's monthly statement of small purchases (B5), settled by `fiducia billing close`.
-    case statement
+    /// The service opens (and locks) the month's statement and names it here.
+    case statement(StatementID? = nil)
 
     public var name: String {
         switch self {
@@ -40,6 +41,9 @@ public enum PaymentMethod: Sendable, Equatable {
         case .statement: "statement"
         }
     }
+
+    /// The kind of method an order was paid with, from its stored name.
+    public enum Kind: String, Sendable { case card, balance, statement }
 }
 
 /// One line of an order.
@@ -92,6 +96,20 @@ public struct TrackingEvent: Sendable, Equatable, Codable {
         self.location = location
         self.description = description
     }
+
+    public static let locationLength = 1...120
+    public static let descriptionLength = 1...300
+
+    /// The event with its text trimmed, or the fields that are too short or too long.
+    public func validated() throws(ValidationError) -> TrackingEvent {
+        let location = location.trimmingWhitespace()
+        let description = description.trimmingWhitespace()
+        var validator = Validator()
+        validator.check(Self.locationLength.contains(location.count), field: "location", "The location must be 1 to 120 characters.")
+        validator.check(Self.descriptionLength.contains(description.count), field: "description", "The description must be 1 to 300 characters.")
+        try validator.throwIfInvalid()
+        return TrackingEvent(at: at, location: location, description: description)
+    }
 }
 
 /// How and with which tracking number the goods travel.
@@ -105,9 +123,13 @@ public struct Shipment: Sendable, Equatable, Codable {
         self.trackingNumber = trackingNumber
         self.events = events
     }
+
+    public static let fieldLength = 1...80
+    /// An order keeps at most this many tracking events.
+    public static let maximumEvents = 100
 }
 
-/// The buyer's request for a refund, which stops automatic completion until it is settled.
+/// The buyer's request for a refund, which pauses automatic completion until it is settled.
 public struct RefundRequest: Sendable, Equatable, Codable {
     public let amountMinor: Int64
     public let reason: String
@@ -118,13 +140,15 @@ public struct RefundRequest: Sendable, Equatable, Codable {
         self.reason = reason
         self.requestedAt = requestedAt
     }
+
+    public static let reasonLength = 1...500
 }
 
 /// Something that happened to an order, for its timeline.
 public struct OrderEvent: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
         case created, paid, shipped, tracking, confirmationExtended, receiptConfirmed, autoCompleted
-        case cancelled, expired, refundRequested, refunded
+        case cancelled, expired, refundRequested, refunded, partlyRefunded
     }
 
     public let at: Date
@@ -171,7 +195,11 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
     public var confirmBy: Date?
     public var confirmationExtended: Bool
     public var refundRequest: RefundRequest?
+    /// Everything returned to the buyer so far, in escrow and after completion.
     public var refundedMinor: Int64
+    /// How many refunds were made; while the money is held it is also the generation of the
+    /// current escrow holds (each partial refund replaces them with smaller ones).
+    public var refundCount: Int
     public var completedAt: Date?
     public var closedAt: Date?
     /// Escrow frozen by a dispute: nothing may release or return the money until it is settled.
@@ -184,7 +212,7 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
         policy: AfterSalesPolicy, feeBasisPoints: Int, fundShareBasisPoints: Int, createdAt: Date, status: OrderStatus = .created,
         paymentMethod: String? = nil, paymentReference: String? = nil, payBy: Date, paidAt: Date? = nil, shipment: Shipment? = nil, shippedAt: Date? = nil,
         confirmBy: Date? = nil, confirmationExtended: Bool = false, refundRequest: RefundRequest? = nil, refundedMinor: Int64 = 0,
-        completedAt: Date? = nil, closedAt: Date? = nil, escrowFrozen: Bool = false, timeline: [OrderEvent] = []
+        refundCount: Int = 0, completedAt: Date? = nil, closedAt: Date? = nil, escrowFrozen: Bool = false, timeline: [OrderEvent] = []
     ) {
         self.id = id
         self.buyerID = buyerID
@@ -207,6 +235,7 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
         self.confirmationExtended = confirmationExtended
         self.refundRequest = refundRequest
         self.refundedMinor = refundedMinor
+        self.refundCount = refundCount
         self.completedAt = completedAt
         self.closedAt = closedAt
         self.escrowFrozen = escrowFrozen
@@ -215,6 +244,15 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
 
     public var money: Money { Money(amountMinor: totalMinor, currency: currency) }
 
+    /// How the order was paid, once it was.
+    public var paymentKind: PaymentMethod.Kind? { paymentMethod.flatMap(PaymentMethod.Kind.init(rawValue:)) }
+
+    /// What escrow holds for this order now: the payment minus what was returned, while it is held.
+    public var heldMinor: Int64 { status.holdsEscrow ? totalMinor - refundedMinor : 0 }
+
+    /// What may still be returned to the buyer: what they paid minus what they got back.
+    public var refundableMinor: Int64 { paidAt == nil ? 0 : totalMinor - refundedMinor }
+
     /// The last moment the buyer may return goods after completion.
     public var returnDeadline: Date? {
         completedAt.map { $0.addingTimeInterval(Double(policy.returnWindowDays) * 86_400) }
@@ -222,18 +260,18 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
 
     /// In words, what happens to the buyer's money now (shown on the order page).
     public var escrowSummary: String {
+        let returned = Money.format(refundedMinor, currency)
         switch status {
-        case .created: "Not paid yet. When you pay, the money is held in escrow, not sent to the seller."
+        case .created: return "Not paid yet. When you pay, the money is held in escrow, not sent to the seller."
         case .paid, .shipped:
-            escrowFrozen
-                ? "The payment is frozen in escrow while a dispute is settled."
-                : "The payment is held in escrow until the buyer confirms receipt."
-        case .completed: "The payment was released to the seller."
-        case .cancelled: paidAt == nil ? "The order was cancelled before payment." : "The order was cancelled and the payment returned to the buyer."
+            if escrowFrozen { return "The payment is frozen in escrow while a dispute is settled." }
+            let held = "\(Money.format(heldMinor, currency)) is held in escrow until the buyer confirms receipt."
+            return refundedMinor > 0 ? "\(returned) was returned to the buyer; \(held)" : "The payment is held in escrow until the buyer confirms receipt."
+        case .completed:
+            return refundedMinor > 0 ? "\(returned) was returned to the buyer; the rest was released to the seller." : "The payment was released to the seller."
+        case .cancelled: return paidAt == nil ? "The order was cancelled before payment." : "The order was cancelled and the payment returned to the buyer."
         case .refunded:
-            refundedMinor == totalMinor
-                ? "The payment was returned to the buyer."
-                : "\(Money.format(refundedMinor, currency)) was returned to the buyer; the rest went to the seller."
+            return refundedMinor == totalMinor ? "The payment was returned to the buyer." : "\(returned) was returned to the buyer; the rest went to the seller."
         }
     }
 }
@@ -250,35 +288,35 @@ public struct NewOrder: Sendable, Equatable {
         self.items = items
     }
 
-    public static let maximumItems = 50
-    public static let maximumQuantity = 10_000
-    /// 10^12 minor units (ten billion in a two-decimal currency) per unit: a limit on everything.
-    public static let maximumUnitPriceMinor: Int64 = 1_000_000_000_000
-
-    /// Checks the request and computes the total without overflow.
+    /// Checks the request against the currency's limits (`MoneyLimits`) and computes the total
+    /// with checked arithmetic.
     public func validated() throws(ValidationError) -> (currency: Currency, totalMinor: Int64) {
         var validator = Validator()
         let currency = Currency(currency)
         validator.check(currency != nil, field: "currency", "The currency must be an ISO 4217 code such as EUR.")
-        validator.check((1...Self.maximumItems).contains(items.count), field: "items", "An order has 1 to \(Self.maximumItems) items.")
-        var total: Int64 = 0
-        var overflow = false
+        let limits = currency?.limits
+        validator.check((1...MoneyLimits.maximumItems).contains(items.count), field: "items", "An order has 1 to \(MoneyLimits.maximumItems) items.")
+        var total: Int64? = 0
         for (index, item) in items.enumerated() {
             let title = item.title.trimmingWhitespace()
             validator.check((1...200).contains(title.count), field: "items[\(index)].title", "Each item needs a title of 1 to 200 characters.")
-            validator.check((1...Self.maximumQuantity).contains(item.quantity), field: "items[\(index)].quantity", "The quantity must be 1 to \(Self.maximumQuantity).")
-            validator.check(
-                (1...Self.maximumUnitPriceMinor).contains(item.unitPriceMinor),
-                field: "items[\(index)].unitPriceMinor",
-                "The unit price must be a positive number of minor units, at most \(Self.maximumUnitPriceMinor)."
-            )
-            let (line, lineOverflow) = item.unitPriceMinor.multipliedReportingOverflow(by: Int64(max(0, item.quantity)))
-            let (sum, sumOverflow) = total.addingReportingOverflow(line)
-            overflow = overflow || lineOverflow || sumOverflow
-            total = sum
+            validator.check((1...MoneyLimits.maximumQuantity).contains(item.quantity), field: "items[\(index)].quantity", "The quantity must be 1 to \(MoneyLimits.maximumQuantity).")
+            if let limits {
+                validator.check(
+                    (1...limits.maximumUnitPriceMinor).contains(item.unitPriceMinor),
+                    field: "items[\(index)].unitPriceMinor",
+                    "The unit price must be a positive number of minor units, at most \(limits.maximumUnitPriceMinor)."
+                )
+            }
+            total = total.flatMap { item.unitPriceMinor.multipliedChecked(by: Int64(max(0, item.quantity))).flatMap($0.addingChecked) }
         }
-        validator.check(!overflow, field: "items", "The order total is too large.")
+        if let limits, validator.errors.isEmpty {
+            validator.check(
+                total.map { $0 <= limits.maximumOrderTotalMinor } ?? false, field: "items",
+                "The order total may be at most \(Money.format(limits.maximumOrderTotalMinor, currency!))."
+            )
+        }
         try validator.throwIfInvalid()
-        return (currency!, total)
+        return (currency!, total!)
     }
 }

@@ -92,6 +92,9 @@ public struct LedgerBalances: Sendable, Equatable, Codable {
     /// Credits minus debits, posted only.
     public var postedCreditBalance: Int64 { creditsPosted - debitsPosted }
 
+    /// Debits minus credits, posted only: what a debit-normal account (a debt, a statement) owes.
+    public var postedDebitBalance: Int64 { debitsPosted - creditsPosted }
+
     /// What can be spent from a credit-normal account: posted credits minus posted and pending debits.
     public var spendable: Int64 { creditsPosted - debitsPosted - debitsPending }
 }
@@ -139,6 +142,14 @@ public enum TransferPurpose: String, Sendable, Codable, CaseIterable {
     case statementPayment = "statement_payment"
     case payout
     case fundTopUp = "fund_top_up"
+    /// Money returned to the card that paid (a hold on the buyer's balance until the provider confirms).
+    case cardRefund = "card_refund"
+    /// A cancelled or refunded statement purchase taken off the buyer's open statement.
+    case statementReversal = "statement_reversal"
+    /// A card charge that could be neither applied nor refunded, credited to the payer's balance.
+    case chargeCredited = "charge_credited"
+    /// The fee (and the fund's share of it) on a part of a completed order that went back to the buyer.
+    case feeReturned = "fee_returned"
 }
 
 /// How a transfer acts on its accounts.
@@ -211,17 +222,21 @@ public struct Transfer: Sendable, Equatable, IdentifierPrefixed {
     }
 }
 
-/// Named failures of the ledger.
+/// Named failures of the ledger. Each has its own problem code.
 public enum LedgerError: DomainError, Equatable {
     case insufficientFunds(LedgerAccountKind, needed: Int64, available: Int64)
-    case pendingTransferNotFound(TransferID)
+    case pendingTransferNotFound(String)
     case pendingTransferAlreadyResolved(TransferID)
     case postExceedsPending(TransferID)
     case duplicateReference(String)
+    /// The account's running totals would no longer fit in 64 bits.
+    case totalsOverflow(LedgerAccountKind)
+    /// A user's balance would pass the currency's limit (`MoneyLimits.maximumBalanceMinor`).
+    case balanceLimitExceeded(LedgerAccountKind, limitMinor: Int64)
 
     public var kind: FailureKind {
         switch self {
-        case .insufficientFunds: .unprocessable
+        case .insufficientFunds, .totalsOverflow, .balanceLimitExceeded: .unprocessable
         case .pendingTransferNotFound: .notFound
         case .pendingTransferAlreadyResolved, .duplicateReference: .conflict
         case .postExceedsPending: .invalidInput
@@ -231,20 +246,24 @@ public enum LedgerError: DomainError, Equatable {
     public var code: String {
         switch self {
         case .insufficientFunds: "insufficient-funds"
-        case .pendingTransferNotFound: "not-found"
+        case .pendingTransferNotFound: "hold-not-found"
         case .pendingTransferAlreadyResolved: "hold-already-resolved"
-        case .postExceedsPending: "validation-failed"
+        case .postExceedsPending: "hold-exceeded"
         case .duplicateReference: "duplicate-transfer"
+        case .totalsOverflow: "ledger-totals-overflow"
+        case .balanceLimitExceeded: "balance-limit-exceeded"
         }
     }
 
     public var title: String {
         switch self {
         case .insufficientFunds: "Insufficient funds"
-        case .pendingTransferNotFound: "Not found"
+        case .pendingTransferNotFound: "Hold not found"
         case .pendingTransferAlreadyResolved: "Hold already resolved"
-        case .postExceedsPending: "Some fields are invalid"
+        case .postExceedsPending: "More than the hold reserved"
         case .duplicateReference: "Transfer already made"
+        case .totalsOverflow: "Amount too large for the ledger"
+        case .balanceLimitExceeded: "Balance limit reached"
         }
     }
 
@@ -252,10 +271,12 @@ public enum LedgerError: DomainError, Equatable {
         switch self {
         case .insufficientFunds(let kind, let needed, let available):
             "The \(kind.rawValue) balance is too low: \(needed) minor units are needed and \(available) are available."
-        case .pendingTransferNotFound(let id): "There is no hold \(id)."
+        case .pendingTransferNotFound(let reference): "There is no hold \(reference)."
         case .pendingTransferAlreadyResolved(let id): "The hold \(id) has already been released or returned."
         case .postExceedsPending(let id): "More cannot be released than the hold \(id) reserved."
         case .duplicateReference(let reference): "The transfer \(reference) has already been made."
+        case .totalsOverflow(let kind): "The \(kind.rawValue) account cannot record this amount: its totals would overflow."
+        case .balanceLimitExceeded(let kind, let limit): "The \(kind.rawValue) balance may not exceed \(limit) minor units."
         }
     }
 }
@@ -263,10 +284,11 @@ public enum LedgerError: DomainError, Equatable {
 /// The pure rules of applying a transfer to its two accounts.
 public enum LedgerRules {
     /// Applies `transfer` to its accounts' totals, or throws if the result would break an
-    /// account's limit. `pending` is the pending transfer a post or void resolves.
+    /// account's limit or overflow its totals. `pending` is the pending transfer a post or void resolves.
     ///
-    /// Preconditions (programming errors, kept in release builds): a positive amount, two distinct
-    /// accounts, one currency, and a resolution that names the accounts of its pending transfer.
+    /// Preconditions (programming errors, kept in release builds): a non-negative amount (positive
+    /// unless it resolves a hold), two distinct accounts, one currency, and a resolution that names
+    /// the accounts of its pending transfer.
     public static func apply(
         _ transfer: Transfer,
         debit: inout LedgerAccount,
@@ -281,15 +303,19 @@ public enum LedgerRules {
 
         var newDebit = debit.balances
         var newCredit = credit.balances
+        func add(_ value: inout Int64, _ amount: Int64, _ kind: LedgerAccountKind) throws(LedgerError) {
+            guard let sum = value.addingChecked(amount) else { throw .totalsOverflow(kind) }
+            value = sum
+        }
         switch transfer.mode {
         case .posted:
-            newDebit.debitsPosted += transfer.amountMinor
-            newCredit.creditsPosted += transfer.amountMinor
+            try add(&newDebit.debitsPosted, transfer.amountMinor, debit.kind)
+            try add(&newCredit.creditsPosted, transfer.amountMinor, credit.kind)
         case .pending:
-            newDebit.debitsPending += transfer.amountMinor
-            newCredit.creditsPending += transfer.amountMinor
+            try add(&newDebit.debitsPending, transfer.amountMinor, debit.kind)
+            try add(&newCredit.creditsPending, transfer.amountMinor, credit.kind)
         case .postPending(let id), .voidPending(let id):
-            guard let pending else { throw .pendingTransferNotFound(id) }
+            guard let pending else { throw .pendingTransferNotFound(id.rawValue) }
             precondition(pending.id == id && pending.mode == .pending, "a resolution names a pending transfer")
             precondition(
                 pending.debitAccountID == transfer.debitAccountID && pending.creditAccountID == transfer.creditAccountID,
@@ -299,8 +325,8 @@ public enum LedgerRules {
             newDebit.debitsPending -= pending.amountMinor
             newCredit.creditsPending -= pending.amountMinor
             if case .postPending = transfer.mode {
-                newDebit.debitsPosted += transfer.amountMinor
-                newCredit.creditsPosted += transfer.amountMinor
+                try add(&newDebit.debitsPosted, transfer.amountMinor, debit.kind)
+                try add(&newCredit.creditsPosted, transfer.amountMinor, credit.kind)
             }
         }
         precondition(newDebit.debitsPending >= 0 && newCredit.creditsPending >= 0, "pending totals never go negative")
@@ -310,7 +336,19 @@ public enum LedgerRules {
         guard LedgerAccount.isWithinLimits(newCredit, kind: credit.kind) else {
             throw .insufficientFunds(credit.kind, needed: transfer.amountMinor, available: max(0, credit.balances.debitsPosted - credit.balances.creditsPosted - credit.balances.creditsPending))
         }
+        // A credit raises a credit-normal balance and a debit raises what a debit-normal account owes.
+        if credit.kind.normalSide == .credit { try checkBalanceLimit(newCredit, of: credit) }
+        if debit.kind.normalSide == .debit { try checkBalanceLimit(newDebit, of: debit) }
         debit.balances = newDebit
         credit.balances = newCredit
+    }
+
+    /// A user's account may not hold more than the currency's balance limit (credit-normal
+    /// accounts) or owe more than it (debit-normal ones). Platform accounts have no such limit.
+    private static func checkBalanceLimit(_ balances: LedgerBalances, of account: LedgerAccount) throws(LedgerError) {
+        guard !account.kind.belongsToPlatform else { return }
+        let limit = account.currency.limits.maximumBalanceMinor
+        let balance = account.kind.normalSide == .credit ? balances.postedCreditBalance : balances.postedDebitBalance
+        guard balance <= limit else { throw .balanceLimitExceeded(account.kind, limitMinor: limit) }
     }
 }

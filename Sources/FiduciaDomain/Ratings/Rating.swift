@@ -166,12 +166,22 @@ public enum RatingRules {
     }
 
     /// Flags from the order and the parties' history.
+    /// How far back a shared history between the two parties is looked for.
+    public static let sharedHistoryWindowSeconds: TimeInterval = 90 * 86_400
+    /// Finished trades between the parties in that window that make a shared history.
+    public static let sharedHistoryTrades = 3
+
+    /// The period in which earlier trades between the parties of `order` count as shared history.
+    public static func sharedHistoryPeriod(of order: Order) -> (from: Date, to: Date) {
+        (order.createdAt.addingTimeInterval(-sharedHistoryWindowSeconds), order.createdAt)
+    }
+
     public static func flags(for order: Order, previousTradesBetweenParties: Int) -> Set<RatingFlag> {
         var flags: Set<RatingFlag> = []
         if order.status == .refunded || order.refundedMinor > 0 || order.timeline.contains(where: { $0.kind == .refundRequested }) {
             flags.insert(.afterRefund)
         }
-        if previousTradesBetweenParties >= 3 { flags.insert(.sharedHistory) }
+        if previousTradesBetweenParties >= sharedHistoryTrades { flags.insert(.sharedHistory) }
         return flags
     }
 
@@ -246,4 +256,19 @@ public enum RatingError: DomainError, Equatable {
         if case .invalid(let errors) = self { return errors }
         return []
     }
+}
+
+/// Counts of overall ratings in one period.
+public struct RatingCounts: Sendable, Equatable {
+    public var positive = 0
+    public var neutral = 0
+    public var negative = 0
+
+    public init(positive: Int = 0, neutral: Int = 0, negative: Int = 0) {
+        self.positive = positive
+        self.neutral = neutral
+        self.negative = negative
+    }
+
+    public var total: Int { positive + neutral + negative }
 }

@@ -45,7 +45,7 @@ public struct TrustEngine: Sendable {
         /// Unix seconds.
         public var time: Double
         /// How much the trade's value and its protection make this rating count (1 when unknown);
-        /// see `evidenceWeight(amountMinor:escrow:)`.
+        /// see `evidenceWeight(amount:escrow:)`.
         public var evidence: Double
 
         public init(source: Int32, target: Int32, value: Double, time: Double, evidence: Double = 1) {
@@ -59,12 +59,12 @@ public struct TrustEngine: Sendable {
     }
 
     /// How much a rating counts for the trade behind it: more for larger trades (logarithmically,
-    /// from 0.5 for a trifle to 1 from about 1 000 in major units) and less when the money did not
-    /// go through escrow (the trade may never have happened).
-    public static func evidenceWeight(amountMinor: Int64?, escrow: Bool) -> Double {
+    /// from 0.5 for a trifle to 1 from about 1 000 in major units of its currency) and less when
+    /// the money did not go through escrow (the trade may never have happened).
+    public static func evidenceWeight(amount: Money?, escrow: Bool) -> Double {
         var weight = 1.0
-        if let amountMinor {
-            let units = max(0, Double(amountMinor) / 100)
+        if let amount {
+            let units = max(0, Double(amount.amountMinor) / Double(amount.currency.minorUnitsPerMajor))
             weight = 0.5 + 0.5 * min(1, log10(1 + units) / 3)
         }
         return escrow ? weight : weight * 0.6

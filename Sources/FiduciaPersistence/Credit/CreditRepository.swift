@@ -2,45 +2,19 @@ import FiduciaDomain
 import Foundation
 import SQLKit
 
-/// A stored score with when it was computed.
-public struct StoredCreditScore: Sendable, Equatable {
-    public let score: Int
-    public let tier: Tier
-    public let confidence: Double
-    public let uncertainty: Int
-    public let breakdown: [CreditScore.Factor]
-    public let computedAt: Date
-}
-
-/// One point of a score's history.
-public struct ScorePoint: Sendable, Equatable {
-    public let at: Date
-    public let score: Int
-    public let tier: Tier
-}
-
 /// Latest scores, their history, tier changes and commendations.
 public protocol CreditRepository: Sendable {
     func latest(user: UserID, role: Role) async throws -> StoredCreditScore?
-    /// Stores a new score. Adds a history point when the score or tier changed, and records a
-    /// tier change. Returns the previous tier, if there was a score before.
-    @discardableResult
-    func save(_ score: CreditScore, user: UserID, role: Role, at now: Date) async throws -> Tier?
+    /// Stores a new score; with `historyPoint` it also adds a point to the score's history, and
+    /// records `tierChange` when there is one (the rules are `ScoreHistory`'s).
+    func save(_ score: CreditScore, user: UserID, role: Role, historyPoint: Bool, tierChange: (from: Tier, to: Tier)?, at now: Date) async throws
     func history(user: UserID, role: Role, limit: Int) async throws -> [ScorePoint]
     func tierChanges(user: UserID, role: Role) async throws -> [(at: Date, from: Tier, to: Tier)]
     func commend(seller: UserID, month: String, at now: Date) async throws
     func commendations(seller: UserID) async throws -> [String]
     func commendedSellers(month: String) async throws -> [UserID]
-    /// The highest-scored sellers past the New tier (5+ completed trades), best first.
-    func topSellers(limit: Int) async throws -> [RankedSeller]
-}
-
-/// A seller in a ranking: who, and their latest seller score.
-public struct RankedSeller: Sendable, Equatable {
-    public let id: UserID
-    public let displayName: String
-    public let score: Int
-    public let tier: Tier
+    /// The highest-scored sellers among `tiers` (see `SellerRanking`), best first, ties by id.
+    func topSellers(tiers: [Tier], limit: Int) async throws -> [RankedSeller]
 }
 
 struct SQLCreditRepository: CreditRepository {
@@ -61,8 +35,7 @@ struct SQLCreditRepository: CreditRepository {
         )
     }
 
-    func save(_ score: CreditScore, user: UserID, role: Role, at now: Date) async throws -> Tier? {
-        let previous = try await latest(user: user, role: role)
+    func save(_ score: CreditScore, user: UserID, role: Role, historyPoint: Bool, tierChange: (from: Tier, to: Tier)?, at now: Date) async throws {
         let breakdown = String(decoding: try JSONEncoder().encode(score.breakdown), as: UTF8.self)
         try await sql.raw("""
             INSERT INTO credit_scores (user_id, role, score, tier, confidence, uncertainty, breakdown, computed_at)
@@ -71,19 +44,18 @@ struct SQLCreditRepository: CreditRepository {
             ON CONFLICT (user_id, role) DO UPDATE SET score = excluded.score, tier = excluded.tier, confidence = excluded.confidence,
                 uncertainty = excluded.uncertainty, breakdown = excluded.breakdown, computed_at = excluded.computed_at
             """).run()
-        if previous?.score != score.score || previous?.tier != score.tier {
+        if historyPoint {
             try await sql.raw("""
                 INSERT INTO credit_score_history (user_id, role, at, score, tier)
                 VALUES (\(bind: user.rawValue), \(bind: role.rawValue), \(bind: now.millisecondsSince1970), \(bind: score.score), \(bind: score.tier.rawValue))
                 """).run()
         }
-        if let previous, previous.tier != score.tier {
+        if let tierChange {
             try await sql.raw("""
                 INSERT INTO tier_changes (user_id, role, at, from_tier, to_tier)
-                VALUES (\(bind: user.rawValue), \(bind: role.rawValue), \(bind: now.millisecondsSince1970), \(bind: previous.tier.rawValue), \(bind: score.tier.rawValue))
+                VALUES (\(bind: user.rawValue), \(bind: role.rawValue), \(bind: now.millisecondsSince1970), \(bind: tierChange.from.rawValue), \(bind: tierChange.to.rawValue))
                 """).run()
         }
-        return previous?.tier
     }
 
     func history(user: UserID, role: Role, limit: Int) async throws -> [ScorePoint] {
@@ -114,10 +86,11 @@ struct SQLCreditRepository: CreditRepository {
         try await sql.raw("SELECT seller_id FROM commendations WHERE month = \(bind: month) ORDER BY seller_id").all().map { UserID(try $0.string("seller_id")) }
     }
 
-    func topSellers(limit: Int) async throws -> [RankedSeller] {
-        try await sql.raw("""
+    func topSellers(tiers: [Tier], limit: Int) async throws -> [RankedSeller] {
+        guard !tiers.isEmpty else { return [] }
+        return try await sql.raw("""
             SELECT s.user_id, u.display_name, s.score, s.tier FROM credit_scores s JOIN users u ON u.id = s.user_id
-            WHERE s.role = 'seller' AND s.tier <> 'new'
+            WHERE s.role = \(bind: Role.seller.rawValue) AND s.tier IN (\(binds: tiers.map(\.rawValue)))
             ORDER BY s.score DESC, s.user_id LIMIT \(bind: limit)
             """).all().map { row in
                 RankedSeller(id: UserID(try row.string("user_id")), displayName: try row.string("display_name"),

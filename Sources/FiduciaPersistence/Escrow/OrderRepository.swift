@@ -26,10 +26,15 @@ public protocol OrderRepository: Sendable {
     func count(_ filter: OrderFilter, status: OrderStatus?) async throws -> Int
     /// Finished trades (completed or refunded) between two users in either direction, created in [from, to].
     func tradesBetween(_ first: UserID, _ second: UserID, from: Date, to: Date, excluding: OrderID) async throws -> Int
-    /// Orders the seller shipped since `since`, and how many of them within 48 hours of payment.
-    func shippingRecord(seller: UserID, since: Date) async throws -> (shipped: Int, onTime: Int)
+    /// Orders paid since `since` that the seller shipped, and how many of them within
+    /// `onTimeSeconds` of payment (the rule is `SellerRecord.onTimeShippingSeconds`).
+    func shippingRecord(seller: UserID, since: Date, onTimeSeconds: TimeInterval) async throws -> (shipped: Int, onTime: Int)
     /// A seller's month: sales completed in [from, to), orders shipped in it, and on time.
-    func monthRecord(seller: UserID, from: Date, to: Date) async throws -> (completedSales: Int, shipped: Int, shippedOnTime: Int)
+    func monthRecord(seller: UserID, from: Date, to: Date, onTimeSeconds: TimeInterval) async throws -> (completedSales: Int, shipped: Int, shippedOnTime: Int)
+    /// For the payout reserve: what buyers of the seller's completed orders in `currency` whose
+    /// return window is still open at `now` could get back, and how many completed sales (any
+    /// currency) have a closed return window.
+    func exposure(seller: UserID, currency: Currency, now: Date) async throws -> (exposureMinor: Int64, settledSales: Int)
     /// The seller's shipped or completed orders with a refund request nobody settled yet.
     func openRefundRequests(seller: UserID) async throws -> Int
     /// The seller's after-sales policy (the standard one if never set).
@@ -48,12 +53,13 @@ struct SQLOrderRepository: OrderRepository {
         var refundRequest: RefundRequest?
         var timeline: [OrderEvent]
         var paymentReference: String?
+        var refundCount: Int?
     }
 
     static let columns = """
         id, buyer_id, seller_id, currency, total_minor, status, payment_method, pay_by, paid_at, shipped_at, confirm_by,
         completed_at, closed_at, refunded_minor, confirmation_extended, escrow_frozen, fee_basis_points, fund_share_basis_points,
-        details, created_at
+        details, created_at, return_deadline
         """
 
     static let encoder: JSONEncoder = {
@@ -72,7 +78,7 @@ struct SQLOrderRepository: OrderRepository {
     private func details(_ order: Order) throws -> String {
         let details = Details(
             items: order.items, policy: order.policy, shipment: order.shipment, refundRequest: order.refundRequest,
-            timeline: order.timeline, paymentReference: order.paymentReference
+            timeline: order.timeline, paymentReference: order.paymentReference, refundCount: order.refundCount
         )
         return String(decoding: try Self.encoder.encode(details), as: UTF8.self)
     }
@@ -85,7 +91,8 @@ struct SQLOrderRepository: OrderRepository {
                 \(bind: order.paidAt?.millisecondsSince1970), \(bind: order.shippedAt?.millisecondsSince1970), \(bind: order.confirmBy?.millisecondsSince1970),
                 \(bind: order.completedAt?.millisecondsSince1970), \(bind: order.closedAt?.millisecondsSince1970), \(bind: order.refundedMinor),
                 \(bind: order.confirmationExtended ? 1 : 0), \(bind: order.escrowFrozen ? 1 : 0), \(bind: order.feeBasisPoints),
-                \(bind: order.fundShareBasisPoints), \(bind: try details(order)), \(bind: order.createdAt.millisecondsSince1970), \(bind: now.millisecondsSince1970))
+                \(bind: order.fundShareBasisPoints), \(bind: try details(order)), \(bind: order.createdAt.millisecondsSince1970),
+                \(bind: order.returnDeadline?.millisecondsSince1970), \(bind: now.millisecondsSince1970))
             """).run()
     }
 
@@ -101,7 +108,8 @@ struct SQLOrderRepository: OrderRepository {
                 shipped_at = \(bind: order.shippedAt?.millisecondsSince1970), confirm_by = \(bind: order.confirmBy?.millisecondsSince1970),
                 completed_at = \(bind: order.completedAt?.millisecondsSince1970), closed_at = \(bind: order.closedAt?.millisecondsSince1970),
                 refunded_minor = \(bind: order.refundedMinor), confirmation_extended = \(bind: order.confirmationExtended ? 1 : 0),
-                escrow_frozen = \(bind: order.escrowFrozen ? 1 : 0), details = \(bind: try details(order)), updated_at = \(bind: now.millisecondsSince1970)
+                escrow_frozen = \(bind: order.escrowFrozen ? 1 : 0), details = \(bind: try details(order)),
+                return_deadline = \(bind: order.returnDeadline?.millisecondsSince1970), updated_at = \(bind: now.millisecondsSince1970)
             WHERE id = \(bind: order.id.rawValue)
             """).run()
     }
@@ -133,7 +141,7 @@ struct SQLOrderRepository: OrderRepository {
 
     func heldTotals() async throws -> [Currency: Int64] {
         let rows = try await sql.raw("""
-            SELECT currency, SUM(total_minor) AS total FROM orders WHERE status IN ('paid', 'shipped') GROUP BY currency
+            SELECT currency, CAST(SUM(total_minor - refunded_minor) AS BIGINT) AS total FROM orders WHERE status IN ('paid', 'shipped') GROUP BY currency
             """).all()
         var totals: [Currency: Int64] = [:]
         for row in rows { totals[Currency(try row.string("currency"))!] = try row.int64("total") }
@@ -149,28 +157,40 @@ struct SQLOrderRepository: OrderRepository {
             """).first()?.int("n") ?? 0
     }
 
-    static let onTimeMilliseconds: Int64 = 48 * 3_600 * 1_000
-
-    func shippingRecord(seller: UserID, since: Date) async throws -> (shipped: Int, onTime: Int) {
+    func shippingRecord(seller: UserID, since: Date, onTimeSeconds: TimeInterval) async throws -> (shipped: Int, onTime: Int) {
+        let onTime = Int64(onTimeSeconds * 1_000)
         guard let row = try await sql.raw("""
-            SELECT COUNT(*) AS shipped, COALESCE(SUM(CASE WHEN shipped_at - paid_at <= \(bind: Self.onTimeMilliseconds) THEN 1 ELSE 0 END), 0) AS on_time
+            SELECT COUNT(*) AS shipped, COALESCE(SUM(CASE WHEN shipped_at - paid_at <= \(bind: onTime) THEN 1 ELSE 0 END), 0) AS on_time
             FROM orders WHERE seller_id = \(bind: seller.rawValue) AND shipped_at IS NOT NULL AND paid_at >= \(bind: since.millisecondsSince1970)
             """).first()
         else { return (0, 0) }
         return (try row.int("shipped"), try row.int("on_time"))
     }
 
-    func monthRecord(seller: UserID, from: Date, to: Date) async throws -> (completedSales: Int, shipped: Int, shippedOnTime: Int) {
+    func monthRecord(seller: UserID, from: Date, to: Date, onTimeSeconds: TimeInterval) async throws -> (completedSales: Int, shipped: Int, shippedOnTime: Int) {
+        let onTime = Int64(onTimeSeconds * 1_000)
         let completed = try await sql.raw("""
             SELECT COUNT(*) AS n FROM orders WHERE seller_id = \(bind: seller.rawValue) AND status = 'completed'
               AND completed_at >= \(bind: from.millisecondsSince1970) AND completed_at < \(bind: to.millisecondsSince1970)
             """).first()?.int("n") ?? 0
         guard let row = try await sql.raw("""
-            SELECT COUNT(*) AS shipped, COALESCE(SUM(CASE WHEN shipped_at - paid_at <= \(bind: Self.onTimeMilliseconds) THEN 1 ELSE 0 END), 0) AS on_time
+            SELECT COUNT(*) AS shipped, COALESCE(SUM(CASE WHEN shipped_at - paid_at <= \(bind: onTime) THEN 1 ELSE 0 END), 0) AS on_time
             FROM orders WHERE seller_id = \(bind: seller.rawValue) AND shipped_at >= \(bind: from.millisecondsSince1970) AND shipped_at < \(bind: to.millisecondsSince1970)
             """).first()
         else { return (completed, 0, 0) }
         return (completed, try row.int("shipped"), try row.int("on_time"))
+    }
+
+    func exposure(seller: UserID, currency: Currency, now: Date) async throws -> (exposureMinor: Int64, settledSales: Int) {
+        let now = now.millisecondsSince1970
+        let exposure = try await sql.raw("""
+            SELECT CAST(COALESCE(SUM(total_minor - refunded_minor), 0) AS BIGINT) AS exposure FROM orders
+            WHERE seller_id = \(bind: seller.rawValue) AND status = 'completed' AND currency = \(bind: currency.code) AND return_deadline > \(bind: now)
+            """).first()?.int64("exposure") ?? 0
+        let settled = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM orders WHERE seller_id = \(bind: seller.rawValue) AND status = 'completed' AND return_deadline <= \(bind: now)
+            """).first()?.int("n") ?? 0
+        return (exposure, settled)
     }
 
     func openRefundRequests(seller: UserID) async throws -> Int {
@@ -220,6 +240,7 @@ struct SQLOrderRepository: OrderRepository {
             confirmationExtended: try row.int("confirmation_extended") != 0,
             refundRequest: details.refundRequest,
             refundedMinor: try row.int64("refunded_minor"),
+            refundCount: details.refundCount ?? 0,
             completedAt: try row.optionalDate("completed_at"),
             closedAt: try row.optionalDate("closed_at"),
             escrowFrozen: try row.int("escrow_frozen") != 0,

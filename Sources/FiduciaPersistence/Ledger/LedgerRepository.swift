@@ -13,8 +13,10 @@ public protocol LedgerRepository: Sendable {
     func accounts(owner: LedgerOwner) async throws -> [LedgerAccount]
     func allAccounts() async throws -> [LedgerAccount]
     func transfer(reference: String) async throws -> Transfer?
-    /// Whether a post or void of this pending transfer exists.
-    func isResolved(_ pending: TransferID) async throws -> Bool
+    /// The transfers with these references (the holds a plan posts or voids), by reference.
+    func transfers(references: [String]) async throws -> [String: Transfer]
+    /// Which of these pending transfers have been posted or voided.
+    func resolved(among pending: [TransferID]) async throws -> Set<TransferID>
     /// Appends a transfer (already checked by `LedgerRules`).
     func record(_ transfer: Transfer) async throws
     /// Writes accounts' new running totals (locked, and checked by `LedgerRules`).
@@ -25,6 +27,8 @@ public protocol LedgerRepository: Sendable {
     func transfers(after cursor: TransferID?, limit: Int) async throws -> [Transfer]
     func recentTransfers(limit: Int) async throws -> [Transfer]
     func transferCount() async throws -> Int
+    /// The sum of the unresolved holds with `purpose` on the owner's account of `kind`.
+    func pendingTotal(debit owner: LedgerOwner, kind: LedgerAccountKind, currency: Currency, purpose: TransferPurpose) async throws -> Int64
 }
 
 struct SQLLedgerRepository: LedgerRepository {
@@ -78,8 +82,17 @@ struct SQLLedgerRepository: LedgerRepository {
         try await sql.raw("SELECT \(unsafeRaw: Self.transferColumns) FROM ledger_transfers WHERE reference = \(bind: reference)").first().map(Self.transfer)
     }
 
-    func isResolved(_ pending: TransferID) async throws -> Bool {
-        try await sql.raw("SELECT id FROM ledger_transfers WHERE pending_id = \(bind: pending.rawValue)").first() != nil
+    func transfers(references: [String]) async throws -> [String: Transfer] {
+        guard !references.isEmpty else { return [:] }
+        let found = try await sql.select().column(SQLRaw(Self.transferColumns)).from("ledger_transfers")
+            .where("reference", .in, references).all().map(Self.transfer)
+        return Dictionary(found.map { ($0.reference, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func resolved(among pending: [TransferID]) async throws -> Set<TransferID> {
+        guard !pending.isEmpty else { return [] }
+        let rows = try await sql.select().column("pending_id").from("ledger_transfers").where("pending_id", .in, pending.map(\.rawValue)).all()
+        return Set(try rows.map { TransferID(try $0.string("pending_id")) })
     }
 
     func record(_ transfer: Transfer) async throws {
@@ -132,6 +145,15 @@ struct SQLLedgerRepository: LedgerRepository {
     func recentTransfers(limit: Int) async throws -> [Transfer] {
         try await sql.raw("SELECT \(unsafeRaw: Self.transferColumns) FROM ledger_transfers ORDER BY id DESC LIMIT \(bind: limit)")
             .all().map(Self.transfer)
+    }
+
+    func pendingTotal(debit owner: LedgerOwner, kind accountKind: LedgerAccountKind, currency: Currency, purpose: TransferPurpose) async throws -> Int64 {
+        try await sql.raw("""
+            SELECT CAST(COALESCE(SUM(t.amount_minor), 0) AS BIGINT) AS total FROM ledger_transfers t JOIN ledger_accounts a ON a.id = t.debit_account_id
+            WHERE a.owner = \(bind: owner.storageKey) AND a.kind = \(bind: accountKind.rawValue) AND a.currency = \(bind: currency.code)
+              AND t.mode = 'pending' AND t.purpose = \(bind: purpose.rawValue)
+              AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)
+            """).first()?.int64("total") ?? 0
     }
 
     func transferCount() async throws -> Int {

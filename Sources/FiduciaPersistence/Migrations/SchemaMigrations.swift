@@ -6,6 +6,7 @@ public enum SchemaMigrations {
         ratings,
         sellerRanking,
         logInThrottling,
+        moneySafety,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -342,6 +343,71 @@ public enum SchemaMigrations {
         [
             "CREATE TABLE failed_log_ins (email TEXT NOT NULL, at BIGINT NOT NULL)",
             "CREATE INDEX failed_log_ins_email ON failed_log_ins (email, at)",
+        ]
+    }
+
+    /// Escrow must hold: card charges recorded before the provider is asked (reconciled after a
+    /// crash), staff decisions with maker–checker, each order's return deadline as a column (the
+    /// payout reserve sums over it), payout submission, and the sandbox provider's refunds.
+    static let moneySafety = Migration(version: 6, name: "charge attempts, staff decisions, return deadlines, payout submission") { kind in
+        let returnWindowDays =
+            switch kind {
+            case .sqlite: "CAST(json_extract(details, '$.policy.returnWindowDays') AS INTEGER)"
+            case .postgres: "CAST((details::jsonb -> 'policy' ->> 'returnWindowDays') AS BIGINT)"
+            }
+        return [
+            """
+            CREATE TABLE charge_attempts (
+                id TEXT PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                subject_id TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+                currency TEXT NOT NULL,
+                card_token TEXT NOT NULL,
+                state TEXT NOT NULL,
+                charge_id TEXT,
+                failure_reason TEXT,
+                created_at BIGINT NOT NULL,
+                settled_at BIGINT
+            )
+            """,
+            // At most one charge in flight per order (or deposit, or statement): a second request
+            // is told to wait instead of charging the card again.
+            "CREATE UNIQUE INDEX charge_attempts_one_pending ON charge_attempts (purpose, subject_id) WHERE state = 'pending'",
+            "CREATE INDEX charge_attempts_subject ON charge_attempts (purpose, subject_id)",
+            """
+            CREATE TABLE staff_decisions (
+                id TEXT PRIMARY KEY,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                action TEXT NOT NULL,
+                amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+                currency TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                proposed_by TEXT NOT NULL REFERENCES users (id),
+                proposed_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                approved_by TEXT REFERENCES users (id),
+                decided_at BIGINT,
+                failure_reason TEXT,
+                CHECK (approved_by IS NULL OR approved_by <> proposed_by)
+            )
+            """,
+            "CREATE INDEX staff_decisions_order ON staff_decisions (order_id)",
+            "CREATE INDEX staff_decisions_status ON staff_decisions (status, proposed_at)",
+            "ALTER TABLE orders ADD COLUMN return_deadline BIGINT",
+            "UPDATE orders SET return_deadline = completed_at + \(returnWindowDays) * 86400000 WHERE completed_at IS NOT NULL",
+            "CREATE INDEX orders_seller_returns ON orders (seller_id, status, return_deadline)",
+            "ALTER TABLE payouts ADD COLUMN submitted_at BIGINT",
+            """
+            CREATE TABLE sandbox_refunds (
+                idempotency_key TEXT PRIMARY KEY,
+                charge_id TEXT NOT NULL,
+                amount_minor BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
         ]
     }
 }

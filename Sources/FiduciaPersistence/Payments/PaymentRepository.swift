@@ -2,87 +2,6 @@ import FiduciaDomain
 import Foundation
 import SQLKit
 
-public typealias PayoutID = Identifier<Payout>
-public typealias StatementID = Identifier<Statement>
-
-/// Money leaving Fiducia for a user's bank account, through the payment provider. While the
-/// provider works on it, the amount is held (a pending transfer); the provider's webhook posts or voids it.
-public struct Payout: Sendable, Equatable, IdentifierPrefixed {
-    public static let identifierPrefix = "pay"
-
-    public enum Status: String, Sendable { case pending, paid, failed }
-
-    public let id: PayoutID
-    public let userID: UserID
-    public let currency: Currency
-    public let amountMinor: Int64
-    public let destination: String
-    public var status: Status
-    public var failureReason: String?
-    public let createdAt: Date
-    public var settledAt: Date?
-
-    public init(id: PayoutID, userID: UserID, currency: Currency, amountMinor: Int64, destination: String, status: Status = .pending,
-                failureReason: String? = nil, createdAt: Date, settledAt: Date? = nil) {
-        self.id = id
-        self.userID = userID
-        self.currency = currency
-        self.amountMinor = amountMinor
-        self.destination = destination
-        self.status = status
-        self.failureReason = failureReason
-        self.createdAt = createdAt
-        self.settledAt = settledAt
-    }
-
-    /// The reference of the hold on the user's balance while the payout is in flight.
-    public var holdReference: String { "payout:\(id):hold" }
-}
-
-/// A buyer's monthly statement of small purchases (B5), paid with one charge when the month closes.
-public struct Statement: Sendable, Equatable, IdentifierPrefixed {
-    public static let identifierPrefix = "stm"
-
-    public enum Status: String, Sendable { case open, paid, failed }
-
-    public let id: StatementID
-    public let buyerID: UserID
-    public let currency: Currency
-    /// `YYYY-MM`, in UTC.
-    public let month: String
-    public var status: Status
-    public var totalMinor: Int64
-    public var itemCount: Int
-    public var failureReason: String?
-    public let createdAt: Date
-    public var settledAt: Date?
-
-    public init(id: StatementID, buyerID: UserID, currency: Currency, month: String, status: Status = .open, totalMinor: Int64 = 0,
-                itemCount: Int = 0, failureReason: String? = nil, createdAt: Date, settledAt: Date? = nil) {
-        self.id = id
-        self.buyerID = buyerID
-        self.currency = currency
-        self.month = month
-        self.status = status
-        self.totalMinor = totalMinor
-        self.itemCount = itemCount
-        self.failureReason = failureReason
-        self.createdAt = createdAt
-        self.settledAt = settledAt
-    }
-}
-
-/// A card the user saved so that statements can be charged without asking again.
-public struct SavedCard: Sendable, Equatable {
-    public let token: String
-    public let label: String
-
-    public init(token: String, label: String) {
-        self.token = token
-        self.label = label
-    }
-}
-
 /// A charge recorded by the sandbox payment provider.
 public struct SandboxCharge: Sendable, Equatable {
     public let id: String
@@ -125,24 +44,36 @@ public protocol PaymentRepository: Sendable {
     /// Records a webhook event; false if this event id was already received (a replay).
     func recordWebhookEvent(provider: String, eventID: String, type: String, payload: String, now: Date) async throws -> Bool
 
+    /// Records a charge attempt before the provider is asked. Throws `PaymentError.paymentInProgress`
+    /// when another attempt for the same order, deposit or statement is still pending.
+    func insertChargeAttempt(_ attempt: ChargeAttempt) async throws
+    func chargeAttempt(_ id: ChargeAttemptID, lock: Bool) async throws -> ChargeAttempt?
+    func updateChargeAttempt(_ attempt: ChargeAttempt) async throws
+    /// Every attempt for one order, deposit or statement, oldest first.
+    func chargeAttempts(purpose: ChargeAttempt.Purpose, subjectID: String) async throws -> [ChargeAttempt]
+
     func sandboxCharge(idempotencyKey: String) async throws -> SandboxCharge?
     func sandboxCharge(id: String) async throws -> SandboxCharge?
     func insertSandboxCharge(_ charge: SandboxCharge, now: Date) async throws
     func updateSandboxCharge(_ charge: SandboxCharge) async throws
+    /// The sandbox's record of a refund, by the refund's idempotency key.
+    func sandboxRefund(idempotencyKey: String) async throws -> (chargeID: String, amountMinor: Int64, status: String)?
+    func insertSandboxRefund(idempotencyKey: String, chargeID: String, amountMinor: Int64, status: String, now: Date) async throws
 }
 
 struct SQLPaymentRepository: PaymentRepository {
     let sql: any SQLDatabase
     let kind: DatabaseKind
 
-    static let payoutColumns = "id, user_id, currency, amount_minor, destination, status, failure_reason, created_at, settled_at"
+    static let payoutColumns = "id, user_id, currency, amount_minor, destination, status, failure_reason, created_at, settled_at, submitted_at"
     static let statementColumns = "id, buyer_id, currency, month, status, total_minor, item_count, failure_reason, created_at, settled_at"
 
     func insertPayout(_ payout: Payout) async throws {
         try await sql.raw("""
             INSERT INTO payouts (\(unsafeRaw: Self.payoutColumns)) VALUES (\(bind: payout.id.rawValue), \(bind: payout.userID.rawValue),
                 \(bind: payout.currency.code), \(bind: payout.amountMinor), \(bind: payout.destination), \(bind: payout.status.rawValue),
-                \(bind: payout.failureReason), \(bind: payout.createdAt.millisecondsSince1970), \(bind: payout.settledAt?.millisecondsSince1970))
+                \(bind: payout.failureReason), \(bind: payout.createdAt.millisecondsSince1970), \(bind: payout.settledAt?.millisecondsSince1970),
+                \(bind: payout.submittedAt?.millisecondsSince1970))
             """).run()
     }
 
@@ -154,7 +85,8 @@ struct SQLPaymentRepository: PaymentRepository {
     func updatePayout(_ payout: Payout) async throws {
         try await sql.raw("""
             UPDATE payouts SET status = \(bind: payout.status.rawValue), failure_reason = \(bind: payout.failureReason),
-                settled_at = \(bind: payout.settledAt?.millisecondsSince1970) WHERE id = \(bind: payout.id.rawValue)
+                settled_at = \(bind: payout.settledAt?.millisecondsSince1970), submitted_at = \(bind: payout.submittedAt?.millisecondsSince1970)
+            WHERE id = \(bind: payout.id.rawValue)
             """).run()
     }
 
@@ -224,6 +156,70 @@ struct SQLPaymentRepository: PaymentRepository {
             """).first() != nil
     }
 
+    static let attemptColumns = "id, purpose, subject_id, user_id, amount_minor, currency, card_token, state, charge_id, failure_reason, created_at, settled_at"
+
+    func insertChargeAttempt(_ attempt: ChargeAttempt) async throws {
+        do {
+            try await sql.raw("""
+                INSERT INTO charge_attempts (\(unsafeRaw: Self.attemptColumns)) VALUES (\(bind: attempt.id.rawValue), \(bind: attempt.purpose.rawValue),
+                    \(bind: attempt.subjectID), \(bind: attempt.userID.rawValue), \(bind: attempt.amountMinor), \(bind: attempt.currency.code),
+                    \(bind: attempt.cardToken), \(bind: attempt.state.rawValue), \(bind: attempt.chargeID), \(bind: attempt.failureReason),
+                    \(bind: attempt.createdAt.millisecondsSince1970), \(bind: attempt.settledAt?.millisecondsSince1970))
+                """).run()
+        } catch where DatabaseErrors.isUniqueViolation(error) {
+            throw PaymentError.paymentInProgress
+        }
+    }
+
+    func chargeAttempt(_ id: ChargeAttemptID, lock: Bool) async throws -> ChargeAttempt? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.attemptColumns) FROM charge_attempts WHERE id = \(bind: id.rawValue)\(unsafeRaw: lock ? kind.forUpdate : "")")
+            .first().map(Self.attempt)
+    }
+
+    func updateChargeAttempt(_ attempt: ChargeAttempt) async throws {
+        try await sql.raw("""
+            UPDATE charge_attempts SET state = \(bind: attempt.state.rawValue), charge_id = \(bind: attempt.chargeID),
+                failure_reason = \(bind: attempt.failureReason), settled_at = \(bind: attempt.settledAt?.millisecondsSince1970)
+            WHERE id = \(bind: attempt.id.rawValue)
+            """).run()
+    }
+
+    func chargeAttempts(purpose: ChargeAttempt.Purpose, subjectID: String) async throws -> [ChargeAttempt] {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.attemptColumns) FROM charge_attempts WHERE purpose = \(bind: purpose.rawValue) AND subject_id = \(bind: subjectID) ORDER BY id
+            """).all().map(Self.attempt)
+    }
+
+    static func attempt(_ row: any SQLRow) throws -> ChargeAttempt {
+        ChargeAttempt(
+            id: ChargeAttemptID(try row.string("id")),
+            purpose: ChargeAttempt.Purpose(rawValue: try row.string("purpose"))!,
+            subjectID: try row.string("subject_id"),
+            userID: UserID(try row.string("user_id")),
+            amountMinor: try row.int64("amount_minor"),
+            currency: Currency(try row.string("currency"))!,
+            cardToken: try row.string("card_token"),
+            state: ChargeAttempt.State(rawValue: try row.string("state"))!,
+            chargeID: try row.optionalString("charge_id"),
+            failureReason: try row.optionalString("failure_reason"),
+            createdAt: try row.date("created_at"),
+            settledAt: try row.optionalDate("settled_at")
+        )
+    }
+
+    func sandboxRefund(idempotencyKey: String) async throws -> (chargeID: String, amountMinor: Int64, status: String)? {
+        try await sql.raw("SELECT charge_id, amount_minor, status FROM sandbox_refunds WHERE idempotency_key = \(bind: idempotencyKey)").first().map {
+            (try $0.string("charge_id"), try $0.int64("amount_minor"), try $0.string("status"))
+        }
+    }
+
+    func insertSandboxRefund(idempotencyKey: String, chargeID: String, amountMinor: Int64, status: String, now: Date) async throws {
+        try await sql.raw("""
+            INSERT INTO sandbox_refunds (idempotency_key, charge_id, amount_minor, status, created_at)
+            VALUES (\(bind: idempotencyKey), \(bind: chargeID), \(bind: amountMinor), \(bind: status), \(bind: now.millisecondsSince1970))
+            """).run()
+    }
+
     static let chargeColumns = "id, idempotency_key, amount_minor, currency, card_token, status, refunded_minor"
 
     func sandboxCharge(idempotencyKey: String) async throws -> SandboxCharge? {
@@ -256,6 +252,7 @@ struct SQLPaymentRepository: PaymentRepository {
             status: Payout.Status(rawValue: try row.string("status"))!,
             failureReason: try row.optionalString("failure_reason"),
             createdAt: try row.date("created_at"),
+            submittedAt: try row.optionalDate("submitted_at"),
             settledAt: try row.optionalDate("settled_at")
         )
     }

@@ -2,20 +2,6 @@ import FiduciaDomain
 import Foundation
 import SQLKit
 
-/// Counts of overall ratings in one period.
-public struct RatingCounts: Sendable, Equatable {
-    public var positive = 0
-    public var neutral = 0
-    public var negative = 0
-
-    public init(positive: Int = 0, neutral: Int = 0, negative: Int = 0) {
-        self.positive = positive
-        self.neutral = neutral
-        self.negative = negative
-    }
-
-    public var total: Int { positive + neutral + negative }
-}
 
 /// A published rating as the trust engine consumes it, in publication order.
 public struct PublishedRating: Sendable, Equatable {

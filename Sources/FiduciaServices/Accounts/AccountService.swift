@@ -55,6 +55,23 @@ public struct AccountService: Sendable {
         return user
     }
 
+    /// Users by id, for showing names beside records the caller may already see (missing ids are
+    /// left out).
+    public func users(_ ids: [UserID]) async throws -> [UserID: User] {
+        guard !ids.isEmpty else { return [:] }
+        return try await store.read { try await $0.users.find(Array(Set(ids))) }
+    }
+
+    /// Sellers anyone may order from (the checkout's list), in creation order.
+    public func sellers(limit: Int = 100) async throws -> [User] {
+        try await store.read { try await $0.users.list(role: .seller, after: nil, limit: min(limit, 500)) }
+    }
+
+    /// How many people have an account (the home page).
+    public func memberCount() async throws -> Int {
+        try await store.read { try await $0.users.count() }
+    }
+
     /// Users in creation order; staff only.
     public func listUsers(role: Role?, page: PageRequest, by principal: Principal) async throws -> Page<User> {
         _ = try principal.requireRole(.admin, .moderator)

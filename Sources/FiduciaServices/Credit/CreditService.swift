@@ -16,7 +16,8 @@ public struct TrustProfile: Sendable {
     public let detailedAverages: (itemAsDescribed: Double, serviceAttitude: Double, shippingSpeed: Double, count: Int)?
     public let completedTrades: Int
     public let refundedTrades: Int
-    public let depositMajor: Double
+    /// The security deposit valued in the reference currency, as the score counts it (nil: none).
+    public let deposit: Money?
     public let history: [ScorePoint]
     public let tierChanges: [(at: Date, from: Tier, to: Tier)]
     public let commendations: [String]
@@ -30,14 +31,17 @@ public struct CreditService: Sendable {
     let clock: any WallClock
     let trust: TrustService
     let ids: IdentifierGenerator
+    /// Deposits in several currencies are valued in one reference currency.
+    let exchangeRates: ExchangeRates
     static let refreshJobKind = "credit.refresh"
     static let commendationJobKind = "commendations.monthly"
 
-    init(store: Store, clock: any WallClock, random: any RandomSource, trust: TrustService) {
+    init(store: Store, clock: any WallClock, random: any RandomSource, trust: TrustService, exchangeRates: ExchangeRates) {
         self.store = store
         self.clock = clock
         self.trust = trust
         self.ids = IdentifierGenerator(clock: clock, random: random)
+        self.exchangeRates = exchangeRates
     }
 
     /// Asks for a user's score in a role to be recomputed soon. Requests within the same minute
@@ -58,7 +62,7 @@ public struct CreditService: Sendable {
         for rating in try await repositories.ratings.allReceived(by: user.id, side: side) {
             let weight = await trust.ratingWeight(rater: rating.raterID, ratee: user.id)
             received.append(.init(
-                overall: rating.overall, orderTotalMinor: rating.orderTotalMinor, at: rating.publishedAt ?? rating.createdAt,
+                overall: rating.overall, orderTotal: Money(amountMinor: rating.orderTotalMinor, currency: rating.currency), at: rating.publishedAt ?? rating.createdAt,
                 raterCredibility: weight?.credibility, neutralized: weight?.neutralized ?? false, flagged: !rating.flags.isEmpty
             ))
         }
@@ -67,13 +71,15 @@ public struct CreditService: Sendable {
         history.completedTrades = try await repositories.orders.count(filter, status: .completed)
         history.refundedTrades = try await repositories.orders.count(filter, status: .refunded)
         if role == .seller {
-            let shipping = try await repositories.orders.shippingRecord(seller: user.id, since: now.addingTimeInterval(-180 * 86_400))
+            let shipping = try await repositories.orders.shippingRecord(
+                seller: user.id, since: now.addingTimeInterval(-SellerRecord.shippingWindowSeconds), onTimeSeconds: SellerRecord.onTimeShippingSeconds
+            )
             history.shippedOrders = shipping.shipped
             history.shippedOnTime = shipping.onTime
-            history.depositMajor = try await repositories.ledger.accounts(owner: .user(user.id))
-                .filter { $0.kind == .deposit }
-                .map { Double($0.balances.spendable) / pow(10, Double($0.currency.minorUnitDigits)) }
-                .max() ?? 0
+            let deposits = try await repositories.ledger.accounts(owner: .user(user.id))
+                .filter { $0.kind == .deposit && $0.balances.spendable > 0 }
+                .map { Money(amountMinor: $0.balances.spendable, currency: $0.currency) }
+            history.deposit = deposits.isEmpty ? nil : exchangeRates.total(deposits)
         }
         return history
     }
@@ -84,7 +90,12 @@ public struct CreditService: Sendable {
         guard let account = try await repositories.users.find(user) else { return nil }
         try await trust.sync()
         let score = CreditScoring.score(try await history(of: account, role: role, in: repositories, now: now), now: now)
-        try await repositories.credit.save(score, user: user, role: role, at: now)
+        let previous = try await repositories.credit.latest(user: user, role: role)
+        try await repositories.credit.save(
+            score, user: user, role: role,
+            historyPoint: ScoreHistory.recordsPoint(previous: previous.map { ($0.score, $0.tier) }, new: score),
+            tierChange: ScoreHistory.tierChange(previous: previous?.tier, new: score), at: now
+        )
         return score
     }
 
@@ -109,13 +120,13 @@ public struct CreditService: Sendable {
             let history = try await history(of: user, role: role, in: repositories, now: now)
             let score = CreditScoring.score(history, now: now)
             var periods: [TrustProfile.Period] = []
-            for (name, days) in [("last 30 days", 30.0), ("last 6 months", 182.0), ("all time", nil as Double?)] {
-                periods.append(.init(name: name, counts: try await repositories.ratings.counts(ratee: userID, side: side, since: days.map { now.addingTimeInterval(-$0 * 86_400) })))
+            for (name, seconds) in SellerRecord.profilePeriods {
+                periods.append(.init(name: name, counts: try await repositories.ratings.counts(ratee: userID, side: side, since: seconds.map { now.addingTimeInterval(-$0) })))
             }
             return TrustProfile(
                 user: user, role: role, score: score, periods: periods,
                 detailedAverages: role == .seller ? try await repositories.ratings.detailedAverages(seller: userID) : nil,
-                completedTrades: history.completedTrades, refundedTrades: history.refundedTrades, depositMajor: history.depositMajor,
+                completedTrades: history.completedTrades, refundedTrades: history.refundedTrades, deposit: history.deposit,
                 history: try await repositories.credit.history(user: userID, role: role, limit: 500),
                 tierChanges: try await repositories.credit.tierChanges(user: userID, role: role),
                 commendations: role == .seller ? try await repositories.credit.commendations(seller: userID) : [],
@@ -126,10 +137,39 @@ public struct CreditService: Sendable {
         guard let viewer = viewer.actingUser, viewer.id != userID else { return profile }
         return TrustProfile(
             user: profile.user, role: profile.role, score: profile.score, periods: profile.periods, detailedAverages: profile.detailedAverages,
-            completedTrades: profile.completedTrades, refundedTrades: profile.refundedTrades, depositMajor: profile.depositMajor,
+            completedTrades: profile.completedTrades, refundedTrades: profile.refundedTrades, deposit: profile.deposit,
             history: profile.history, tierChanges: profile.tierChanges, commendations: profile.commendations, engineTrust: profile.engineTrust,
             personalized: await trust.personalized(viewer: viewer.id, party: userID)
         )
+    }
+
+    /// What a buyer sees about the seller before paying: their record, deposit, score and the
+    /// checkout warnings (`CheckoutWarnings`).
+    public struct CheckoutSummary: Sendable {
+        public let completedSales: Int
+        public let deposit: Money
+        public let memberSince: Date
+        public let score: CreditScore
+        public let warnings: [String]
+    }
+
+    public func checkoutSummary(seller: UserID, currency: Currency) async throws -> CheckoutSummary {
+        let score = try await self.score(of: seller, role: .seller)
+        let now = clock.now()
+        return try await store.read { repositories in
+            guard let user = try await repositories.users.find(seller) else { throw NotFoundError(entity: "seller", id: seller.rawValue) }
+            let completed = try await repositories.orders.count(.seller(seller), status: .completed)
+            let deposit = try await repositories.ledger.account(owner: .user(seller), kind: .deposit, currency: currency)?.balances.spendable ?? 0
+            return CheckoutSummary(
+                completedSales: completed, deposit: Money(amountMinor: deposit, currency: currency), memberSince: user.createdAt, score: score,
+                warnings: CheckoutWarnings.forSeller(completedSales: completed, memberSince: user.createdAt, now: now)
+            )
+        }
+    }
+
+    /// The home page's ranking (`SellerRanking`): the best sellers past the New tier.
+    public func rankedSellers(limit: Int = 10) async throws -> [RankedSeller] {
+        try await store.read { try await $0.credit.topSellers(tiers: SellerRanking.rankedTiers, limit: min(limit, 100)) }
     }
 
     /// Names the sellers who met the published criteria in `month` (idempotent).
@@ -140,9 +180,9 @@ public struct CreditService: Sendable {
         while true {
             let sellers = try await repositories.users.list(role: .seller, after: after, limit: 500)
             for seller in sellers {
-                let record = try await repositories.orders.monthRecord(seller: seller.id, from: start, to: end)
+                let record = try await repositories.orders.monthRecord(seller: seller.id, from: start, to: end, onTimeSeconds: SellerRecord.onTimeShippingSeconds)
                 guard record.completedSales >= Commendations.minimumSales else { continue }
-                let counts = try await repositories.ratings.counts(ratee: seller.id, side: .buyerRatesSeller, since: end.addingTimeInterval(-182 * 86_400))
+                let counts = try await repositories.ratings.counts(ratee: seller.id, side: .buyerRatesSeller, since: end.addingTimeInterval(-SellerRecord.ratingShareWindowSeconds))
                 let score = try await repositories.credit.latest(user: seller.id, role: .seller)?.score ?? 0
                 let month = Commendations.SellerMonth(
                     completedSales: record.completedSales, shipped: record.shipped, shippedOnTime: record.shippedOnTime,

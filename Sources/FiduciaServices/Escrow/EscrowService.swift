@@ -3,26 +3,28 @@ import FiduciaPersistence
 import Foundation
 import Logging
 
-/// Orders with escrow (B1, B2, B7, B8): creation, every state change, timeouts.
+/// Orders with escrow (B1, B2, B7, B8): creation, every state change, timeouts, staff decisions.
 ///
-/// Each action is one transaction: the order row is locked, the pure `EscrowMachine` decides,
-/// then the money moves on the ledger, the order is saved and its timeouts are (re)scheduled,
-/// together or not at all.
+/// Each action is one transaction: the order row is locked, the pure `EscrowMachine` decides
+/// (with the ledger positions it needs, read in the same transaction), then the money moves on
+/// the ledger, the order is saved, its timeouts are (re)scheduled and its effects are written
+/// (statement rows, refund jobs), together or not at all. A card payment is a saga
+/// (`CardCharges`) whose last step is such a transaction.
 public struct EscrowService: Sendable {
     let store: Store
     let clock: any WallClock
     let ids: IdentifierGenerator
     let ledger: LedgerService
-    let provider: any PaymentProvider
+    let cardCharges: CardCharges
     public let settings: EscrowSettings
     let logger: Logger
 
-    init(store: Store, clock: any WallClock, random: any RandomSource, ledger: LedgerService, provider: any PaymentProvider, settings: EscrowSettings, logger: Logger) {
+    init(store: Store, clock: any WallClock, random: any RandomSource, ledger: LedgerService, cardCharges: CardCharges, settings: EscrowSettings, logger: Logger) {
         self.store = store
         self.clock = clock
         self.ids = IdentifierGenerator(clock: clock, random: random)
         self.ledger = ledger
-        self.provider = provider
+        self.cardCharges = cardCharges
         self.settings = settings
         self.logger = logger
     }
@@ -111,94 +113,149 @@ public struct EscrowService: Sendable {
         return policy
     }
 
+    /// The caller's part in an order and what it may do now (the buttons of the order page).
+    public func allowedActions(on order: Order, by principal: Principal) throws -> (actor: EscrowActor, actions: [OrderActionKind]) {
+        let actor = try escrowActor(principal, for: order)
+        return (actor, EscrowMachine.allowedActions(order: order, actor: actor, now: clock.now()))
+    }
+
     // MARK: Acting
 
-    /// Performs any action except paying (see `pay`) on behalf of the caller.
+    /// Performs an action on behalf of the caller. A card payment runs the charge saga; staff
+    /// refunds and cancellations are not actions but decisions (`proposeDecision`), so that each
+    /// has its record.
     public func perform(_ action: OrderAction, on id: OrderID, by principal: Principal) async throws -> Order {
+        if case .pay(.card(let token, _)) = action { return try await payByCard(id, token: token, by: principal) }
         let now = clock.now()
         return try await store.write { repositories in
             guard let order = try await repositories.orders.find(id, lock: true) else { throw NotFoundError(entity: "order", id: id.rawValue) }
             let actor = try escrowActor(principal, for: order)
+            if case .staff = actor, action.kind == .refund || action.kind == .cancel {
+                throw AccessError.forbidden("Moderators refund and cancel orders through a staff decision, which records who decided and why.")
+            }
             return try await apply(action, to: order, by: actor, in: repositories, now: now)
         }
     }
 
-    /// Pays for an order. A card is charged first (idempotently, keyed by the order), then the
-    /// payment is recorded and held in escrow in one transaction. If that transaction fails and
-    /// the order did not end up paid by this card, the charge is refunded.
+    /// Pays for an order. Statement and balance payments are one transaction; a card payment is
+    /// the charge saga, so a crash or a silent provider never loses or doubles the charge.
     public func pay(_ id: OrderID, with method: PaymentMethod, by principal: Principal) async throws -> Order {
-        // Check first, so that an order that cannot be paid is never charged.
-        let order = try await self.order(id, by: principal)
-        let actor = try escrowActor(principal, for: order)
-        _ = try EscrowMachine.apply(.pay(method), to: order, by: actor, at: clock.now(), settings: settings)
-        if case .statement = method {
-            guard try await store.read({ try await $0.payments.savedCard(user: order.buyerID) }) != nil else {
-                throw PaymentError.savedCardRequired
-            }
-        }
+        try await perform(.pay(method), on: id, by: principal)
+    }
 
-        var method = method
-        var chargeID: String?
-        if case .card(let token, _) = method {
-            // One charge per order and card: retrying with the same card never charges twice, and
-            // a different card after a decline is a new attempt.
-            let outcome = try await provider.charge(ChargeRequest(
-                idempotencyKey: "order:\(id):charge:\(token)", amountMinor: order.totalMinor, currency: order.currency, cardToken: token
-            ))
-            switch outcome {
-            case .declined(let reason): throw EscrowError.paymentDeclined(reason)
-            case .succeeded(let charge):
-                chargeID = charge
-                method = .card(token: token, chargeID: charge)
-            }
+    private func payByCard(_ id: OrderID, token: String, by principal: Principal) async throws -> Order {
+        let token = token.trimmingWhitespace()
+        guard (1...100).contains(token.count) else { throw ValidationError(field: "cardToken", "A card payment needs a cardToken.") }
+        let now = clock.now()
+        // With the order locked, check that it may be paid and record the attempt: a paid,
+        // cancelled or foreign order is never charged, and two payments never run at once.
+        let attempt = try await store.write { repositories in
+            guard let order = try await repositories.orders.find(id, lock: true) else { throw NotFoundError(entity: "order", id: id.rawValue) }
+            let actor = try escrowActor(principal, for: order)
+            try EscrowMachine.check(.pay, order: order, actor: actor, now: now)
+            let attempt = ChargeAttempt(
+                id: ids.make(), purpose: .order, subjectID: order.id.rawValue, userID: order.buyerID, amountMinor: order.totalMinor,
+                currency: order.currency, cardToken: token, createdAt: now
+            )
+            try await cardCharges.begin(attempt, in: repositories, now: now)
+            return attempt
         }
-        let paymentMethod = method
         do {
-            let now = clock.now()
-            return try await store.write { repositories in
-                guard let order = try await repositories.orders.find(id, lock: true) else { throw NotFoundError(entity: "order", id: id.rawValue) }
-                let actor = try escrowActor(principal, for: order)
-                let paid = try await apply(.pay(paymentMethod), to: order, by: actor, in: repositories, now: now)
-                if case .statement = paymentMethod {
-                    var statement = try await repositories.payments.openStatement(
-                        buyer: order.buyerID, currency: order.currency, month: MonthName.of(now), newID: ids.make(), now: now
-                    )
-                    statement.totalMinor += order.totalMinor
-                    statement.itemCount += 1
-                    try await repositories.payments.updateStatement(statement)
-                }
-                return paid
-            }
-        } catch {
-            // The charge is refunded unless it is the one that paid the order (a concurrent
-            // request with the same card may have recorded it first).
-            if let chargeID {
-                let current = try? await store.read { try await $0.orders.find(id, lock: false) }
-                if current?.paymentReference != chargeID {
-                    logger.warning("refunding a card charge whose payment could not be recorded", metadata: ["order": "\(id)", "charge": "\(chargeID)"])
-                    try? await provider.refund(chargeID: chargeID, amountMinor: order.totalMinor)
-                }
-            }
-            throw error
+            _ = try await cardCharges.complete(attempt, effect: recordCardPayment)
+        } catch PaymentError.cardDeclined(let reason) {
+            throw EscrowError.paymentDeclined(reason)
+        }
+        return try await order(id, by: principal)
+    }
+
+    /// The effect of a successful card charge for an order: the payment is recorded and held.
+    var recordCardPayment: CardCharges.Effect {
+        { attempt, chargeID, repositories, now in
+            let id = OrderID(attempt.subjectID)
+            guard let order = try await repositories.orders.find(id, lock: true) else { throw NotFoundError(entity: "order", id: id.rawValue) }
+            _ = try await apply(.pay(.card(token: attempt.cardToken, chargeID: chargeID)), to: order, by: .buyer(order.buyerID), in: repositories, now: now)
         }
     }
 
-    /// Applies an action inside an existing transaction: decides, moves the money, saves, schedules.
+    /// Applies an action inside an existing transaction: reads the positions it needs, decides,
+    /// moves the money, saves, schedules, and carries out the effects.
     func apply(_ action: OrderAction, to order: Order, by actor: EscrowActor, in repositories: Repositories, now: Date) async throws -> Order {
-        var position = SellerPosition()
-        if action.movesSellerMoney {
-            position = try await ledger.sellerPosition(for: order, in: repositories, now: now)
+        var action = action
+        if case .pay(.statement) = action {
+            guard try await repositories.payments.savedCard(user: order.buyerID) != nil else { throw PaymentError.savedCardRequired }
+            let statement = try await repositories.payments.openStatement(
+                buyer: order.buyerID, currency: order.currency, month: MonthName.of(now), newID: ids.make(), now: now
+            )
+            action = .pay(.statement(statement.id))
         }
-        let transition = try EscrowMachine.apply(action, to: order, by: actor, at: now, settings: settings, seller: position)
+        let positions = try await self.positions(for: order, action: action, in: repositories, now: now)
+        let transition = try EscrowMachine.apply(action, to: order, by: actor, at: now, settings: settings, positions: positions)
         try await ledger.execute(transition.money, currency: order.currency, orderID: order.id, in: repositories, now: now)
         try await repositories.orders.update(transition.order, now: now)
         try await schedule(transition.timeouts, for: order, in: repositories, now: now)
+        try await carryOut(transition.effects, for: order, in: repositories, now: now)
         if transition.order.status != order.status, transition.order.status == .completed || transition.order.status == .refunded {
             // A finished trade changes both parties' records.
             try await CreditService.scheduleRefresh(order.sellerID, role: .seller, in: repositories, now: now, ids: ids)
             try await CreditService.scheduleRefresh(order.buyerID, role: .buyer, in: repositories, now: now, ids: ids)
         }
         return transition.order
+    }
+
+    /// The ledger positions an action's decision depends on, read (and, on PostgreSQL, locked) in
+    /// the action's transaction so that the decision and its execution see the same balances.
+    private func positions(for order: Order, action: OrderAction, in repositories: Repositories, now: Date) async throws -> EscrowPositions {
+        var positions = EscrowPositions()
+        switch action {
+        case .pay(.statement):
+            let accounts = try await repositories.ledger.lockAccounts([.user(order.buyerID, .statement)], currency: order.currency, newID: { ids.make() }, now: now)
+            positions.buyerStatementOwedMinor = accounts[.user(order.buyerID, .statement)]!.balances.postedDebitBalance
+        case .pay(.balance):
+            try await ledger.requireWithdrawable(order.totalMinor, of: order.buyerID, currency: order.currency, in: repositories, now: now)
+        case .confirmReceipt, .autoComplete, .refund, .cancel:
+            let references: [AccountReference] = [
+                .user(order.buyerID, .available), .user(order.buyerID, .statement),
+                .user(order.sellerID, .available), .user(order.sellerID, .deposit), .user(order.sellerID, .debt),
+                .platform(.fees), .platform(.guaranteeFund), .platform(.guaranteeClaims), .platform(.external),
+            ]
+            let accounts = try await repositories.ledger.lockAccounts(references.sorted(by: AccountReference.lockOrder), currency: order.currency, newID: { ids.make() }, now: now)
+            func balances(_ reference: AccountReference) -> LedgerBalances { accounts[reference]!.balances }
+            positions.seller = SellerPosition(
+                availableMinor: balances(.user(order.sellerID, .available)).spendable,
+                depositMinor: balances(.user(order.sellerID, .deposit)).spendable,
+                debtMinor: balances(.user(order.sellerID, .debt)).postedDebitBalance
+            )
+            positions.buyerStatementOwedMinor = balances(.user(order.buyerID, .statement)).postedDebitBalance
+            if order.paymentKind == .statement, let statement = order.paymentReference {
+                positions.paymentStatementOpen = try await repositories.payments.statement(StatementID(statement), lock: true).map { $0.status != .paid } ?? false
+            }
+        default:
+            break
+        }
+        return positions
+    }
+
+    private func carryOut(_ effects: [EscrowEffect], for order: Order, in repositories: Repositories, now: Date) async throws {
+        for effect in effects {
+            switch effect {
+            case .addToStatement(let id, let amount):
+                guard var statement = try await repositories.payments.statement(id, lock: true) else { preconditionFailure("the statement was opened in this transaction") }
+                guard let total = statement.totalMinor.addingChecked(amount) else { throw LedgerError.totalsOverflow(.statement) }
+                statement.totalMinor = total
+                statement.itemCount += 1
+                try await repositories.payments.updateStatement(statement)
+            case .reduceStatement(let id, let amount, let removesPurchase):
+                guard var statement = try await repositories.payments.statement(id, lock: true) else { continue }
+                statement.totalMinor = max(0, statement.totalMinor - amount)
+                if removesPurchase { statement.itemCount = max(0, statement.itemCount - 1) }
+                try await repositories.payments.updateStatement(statement)
+            case .refundCard(let chargeID, let amount, let hold):
+                try await cardCharges.scheduleRefund(
+                    of: chargeID, amountMinor: amount, to: order.buyerID, currency: order.currency, key: hold, holdReference: hold, orderID: order.id,
+                    in: repositories, now: now
+                )
+            }
+        }
     }
 
     private func schedule(_ timeouts: [EscrowTimeout], for order: Order, in repositories: Repositories, now: Date) async throws {
@@ -225,55 +282,110 @@ public struct EscrowService: Sendable {
         throw NotFoundError(entity: "order", id: order.id.rawValue)
     }
 
-    // MARK: Timeouts
+    // MARK: Staff decisions
 
-    /// Job handlers for the order timeouts. Each re-checks the order: if someone acted first
-    /// (paid, confirmed), there is nothing left to do and the job simply completes.
-    var jobHandlers: [JobHandler] {
-        [
-            JobHandler(kind: EscrowTimeout.Kind.expireUnpaid.rawValue) { job, repositories, now in
-                guard let order = try await repositories.orders.find(OrderID(job.payload), lock: true), order.status == .created, now >= order.payBy else { return }
-                _ = try await apply(.expire, to: order, by: .system, in: repositories, now: now)
-            },
-            JobHandler(kind: EscrowTimeout.Kind.autoComplete.rawValue) { job, repositories, now in
-                guard let order = try await repositories.orders.find(OrderID(job.payload), lock: true), order.status == .shipped,
-                    let confirmBy = order.confirmBy, now >= confirmBy, order.refundRequest == nil, !order.escrowFrozen
-                else { return }
-                _ = try await apply(.autoComplete, to: order, by: .system, in: repositories, now: now)
-            },
-        ]
-    }
-}
-
-extension OrderAction {
-    /// Actions whose money movements depend on what the seller holds or owes.
-    var movesSellerMoney: Bool {
-        switch self {
-        case .confirmReceipt, .autoComplete, .refund: true
-        default: false
+    /// A moderator decides to refund (part of) an order or cancel it. The decision is checked
+    /// against the order as it is now (it would be refused otherwise) and recorded with its
+    /// reason; it is carried out at once unless it moves more than the second-approval threshold,
+    /// in which case it waits for another staff member.
+    public func proposeDecision(_ action: StaffDecision.Action, amountMinor: Int64?, reason: String, on id: OrderID, by principal: Principal) async throws -> StaffDecision {
+        let staff = try principal.requireRole(.moderator, .admin)
+        let now = clock.now()
+        let decisionID: StaffDecisionID = ids.make()
+        return try await store.write { repositories in
+            guard let order = try await repositories.orders.find(id, lock: true) else { throw NotFoundError(entity: "order", id: id.rawValue) }
+            let amount = action == .cancel ? order.heldMinor : (amountMinor ?? order.refundableMinor)
+            let orderAction: OrderAction = action == .cancel ? .cancel(reason: reason) : .refund(amountMinor: amount, reason: reason)
+            // A dry run: a decision the order would refuse now is refused now, with the same error.
+            let positions = try await positions(for: order, action: orderAction, in: repositories, now: now)
+            _ = try EscrowMachine.apply(orderAction, to: order, by: .staff(staff.id), at: now, settings: settings, positions: positions)
+            let needsApproval = StaffApproval.needsSecondApproval(amountMinor: amount, currency: order.currency, settings: settings)
+            var decision = StaffDecision(
+                id: decisionID, orderID: order.id, action: action, amountMinor: amount, currency: order.currency,
+                reason: reason.trimmingWhitespace(), proposedBy: staff.id, proposedAt: now, status: needsApproval ? .awaitingApproval : .executed
+            )
+            if !needsApproval {
+                _ = try await apply(decision.orderAction, to: order, by: .staff(staff.id), in: repositories, now: now)
+                decision.decidedAt = now
+            }
+            try await repositories.staffDecisions.insert(decision)
+            return decision
         }
     }
-}
 
-extension LedgerService {
-    /// Locks, in the ledger's fixed order, every account an order's money can touch, then reads
-    /// the seller's position from them, so that the plan and its execution see the same balances.
-    func sellerPosition(for order: Order, in repositories: Repositories, now: Date) async throws -> SellerPosition {
-        let references: [AccountReference] = [
-            AccountReference(.user(order.buyerID), .available),
-            AccountReference(.user(order.sellerID), .available),
-            AccountReference(.user(order.sellerID), .deposit),
-            AccountReference(.user(order.sellerID), .debt),
-            .platform(.fees), .platform(.guaranteeFund), .platform(.guaranteeClaims),
+    /// A second staff member approves a decision, which is then carried out; if the order no
+    /// longer allows it, the decision is recorded as failed with why.
+    public func approveDecision(_ id: StaffDecisionID, by principal: Principal) async throws -> StaffDecision {
+        try await decide(id, approve: true, by: principal)
+    }
+
+    /// A second staff member turns a decision down; nothing moves.
+    public func rejectDecision(_ id: StaffDecisionID, by principal: Principal) async throws -> StaffDecision {
+        try await decide(id, approve: false, by: principal)
+    }
+
+    private func decide(_ id: StaffDecisionID, approve: Bool, by principal: Principal) async throws -> StaffDecision {
+        let staff = try principal.requireRole(.moderator, .admin)
+        let now = clock.now()
+        return try await store.write { repositories in
+            guard var decision = try await repositories.staffDecisions.find(id, lock: true) else { throw NotFoundError(entity: "decision", id: id.rawValue) }
+            try decision.checkSecondApproval(by: staff.id)
+            decision.approvedBy = staff.id
+            decision.decidedAt = now
+            if approve {
+                guard let order = try await repositories.orders.find(decision.orderID, lock: true) else { throw NotFoundError(entity: "order", id: decision.orderID.rawValue) }
+                do {
+                    // A cancellation returns what is held; if that changed since the proposal, the
+                    // approver would approve something else than what they were shown.
+                    if decision.action == .cancel, order.heldMinor != decision.amountMinor {
+                        throw StaffDecisionError.orderChanged
+                    }
+                    try await repositories.savepoint {
+                        _ = try await apply(decision.orderAction, to: order, by: .staff(decision.proposedBy), in: repositories, now: now)
+                    }
+                    decision.status = .executed
+                } catch let error as any DomainError {
+                    decision.status = .failed
+                    decision.failureReason = error.detail
+                }
+            } else {
+                decision.status = .rejected
+            }
+            try await repositories.staffDecisions.update(decision)
+            return decision
+        }
+    }
+
+    /// Decisions waiting for a second staff member, oldest first.
+    public func decisionsAwaitingApproval(by principal: Principal) async throws -> [StaffDecision] {
+        _ = try principal.requireRole(.moderator, .admin)
+        return try await store.read { try await $0.staffDecisions.awaitingApproval(limit: 200) }
+    }
+
+    /// The staff decisions about an order (staff only).
+    public func decisions(on id: OrderID, by principal: Principal) async throws -> [StaffDecision] {
+        _ = try principal.requireRole(.moderator, .admin)
+        return try await store.read { try await $0.staffDecisions.decisions(order: id) }
+    }
+
+    // MARK: Timeouts
+
+    /// Job handlers for the order timeouts. Each asks the machine whether Fiducia itself may still
+    /// act: if someone acted first (paid, confirmed), there is nothing left to do and the job
+    /// simply completes.
+    var jobHandlers: [JobHandler] {
+        [
+            timeoutHandler(.expireUnpaid, action: .expire, kind: .expire),
+            timeoutHandler(.autoComplete, action: .autoComplete, kind: .autoComplete),
         ]
-        let accounts = try await repositories.ledger.lockAccounts(
-            references.sorted(by: AccountReference.lockOrder), currency: order.currency, newID: { ids.make() }, now: now
-        )
-        func seller(_ kind: LedgerAccountKind) -> LedgerBalances { accounts[AccountReference(.user(order.sellerID), kind)]!.balances }
-        var position = SellerPosition()
-        position.availableMinor = seller(.available).spendable
-        position.depositMinor = seller(.deposit).spendable
-        position.debtMinor = seller(.debt).debitsPosted - seller(.debt).creditsPosted
-        return position
+    }
+
+    private func timeoutHandler(_ timeout: EscrowTimeout.Kind, action: OrderAction, kind: OrderActionKind) -> JobHandler {
+        JobHandler(kind: timeout.rawValue) { job, repositories, now in
+            guard let order = try await repositories.orders.find(OrderID(job.payload), lock: true),
+                EscrowMachine.allowedActions(order: order, actor: .system, now: now).contains(kind)
+            else { return }
+            _ = try await apply(action, to: order, by: .system, in: repositories, now: now)
+        }
     }
 }

@@ -7,13 +7,32 @@ import ServiceLifecycle
 /// Runs one kind of job inside the transaction that also marks the job done. Handlers must be
 /// idempotent: if there is nothing left to do (the order was already completed by hand), they
 /// return normally.
+///
+/// A job that talks to the outside world (a payment provider) does that first, outside any
+/// transaction, with an idempotency key so that a retry after a crash asks again harmlessly;
+/// then it records what it learned in the transaction that completes the job. This is the
+/// outbox pattern: the request that needed the call wrote the job in its own transaction.
 public struct JobHandler: Sendable {
     public let kind: String
-    public let run: @Sendable (Job, Repositories, Date) async throws -> Void
+    /// Does the outside work, then returns the transactional step.
+    let start: @Sendable (Job, Date) async throws -> @Sendable (Repositories) async throws -> Void
 
     public init(kind: String, run: @escaping @Sendable (Job, Repositories, Date) async throws -> Void) {
         self.kind = kind
-        self.run = run
+        self.start = { job, now in { repositories in try await run(job, repositories, now) } }
+    }
+
+    /// A job with a step outside the transaction (`outside`), whose result `then` records.
+    public init<Outcome: Sendable>(
+        kind: String,
+        outside: @escaping @Sendable (Job, Date) async throws -> Outcome,
+        then record: @escaping @Sendable (Job, Outcome, Repositories, Date) async throws -> Void
+    ) {
+        self.kind = kind
+        self.start = { job, now in
+            let outcome = try await outside(job, now)
+            return { repositories in try await record(job, outcome, repositories, now) }
+        }
     }
 }
 
@@ -126,8 +145,9 @@ public final class JobRunner: Service, Sendable {
             return false
         }
         do {
+            let step = try await handler.start(job, now)
             try await store.write { repositories in
-                try await handler.run(job, repositories, now)
+                try await step(repositories)
                 guard try await repositories.jobs.complete(job.id, owner: owner, now: now) else { throw JobLeaseLost() }
             }
             logger.debug("job done", metadata: ["kind": "\(job.kind)", "job": "\(job.id)"])

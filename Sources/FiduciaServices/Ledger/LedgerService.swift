@@ -5,35 +5,27 @@ import Foundation
 /// A user's money in one currency, as shown to them.
 public struct UserBalance: Sendable, Equatable {
     public let currency: Currency
-    /// What the user can spend or withdraw now.
+    /// What the user has on their balance now (posted, minus holds).
     public let availableMinor: Int64
+    /// The part of it that stays on the platform while buyers can still return goods (`PayoutReserve`).
+    public let reservedMinor: Int64
+    /// What can be paid out or spent now: available minus reserved.
+    public let withdrawableMinor: Int64
     /// Paid by this user as a buyer and held in escrow.
     public let heldAsBuyerMinor: Int64
     /// Owed to this user as a seller, held in escrow until the buyers confirm.
     public let incomingAsSellerMinor: Int64
     /// Payouts in flight.
     public let payingOutMinor: Int64
+    /// Refunds on their way back to the user's card.
+    public let refundingToCardMinor: Int64
     public let depositMinor: Int64
     /// What the user owes the guarantee fund.
     public let debtMinor: Int64
-    /// Small purchases on the open monthly statement.
+    /// Small purchases on unpaid monthly statements.
     public let statementMinor: Int64
-}
-
-/// One line of a monthly ledger statement.
-public struct StatementEntry: Sendable, Equatable {
-    public let transfer: Transfer
-    public let account: LedgerAccountKind
-    /// Positive when money came into the user's account, negative when it left.
-    public let amountMinor: Int64
-    public let balanceAfterMinor: Int64
-}
-
-extension AccountReference {
-    /// The one order in which transactions lock accounts, so that two of them never wait on each other.
-    static func lockOrder(_ lhs: AccountReference, _ rhs: AccountReference) -> Bool {
-        (lhs.owner.storageKey, lhs.kind.rawValue) < (rhs.owner.storageKey, rhs.kind.rawValue)
-    }
+    /// Why part of the balance is reserved, in words.
+    public let reserveExplanation: String
 }
 
 /// Executes money movements on the ledger and answers questions about it.
@@ -52,7 +44,7 @@ public struct LedgerService: Sendable {
 
     /// Applies `movements` in order inside the caller's transaction. Every account involved is
     /// locked first, in one fixed order, so that concurrent transactions cannot deadlock on them;
-    /// each transfer is checked by `LedgerRules` before it is written.
+    /// the pure `LedgerPlanner` turns the movements into checked transfers, which are then stored.
     public func execute(
         _ movements: [MoneyMovement],
         currency: Currency,
@@ -61,54 +53,56 @@ public struct LedgerService: Sendable {
         now: Date
     ) async throws {
         guard !movements.isEmpty else { return }
-        var references = Set<AccountReference>()
-        for movement in movements {
-            references.insert(movement.debit)
-            references.insert(movement.credit)
-        }
-        var accounts = try await repositories.ledger.lockAccounts(
-            references.sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
-        )
-        var changed = Set<AccountReference>()
-        for movement in movements {
-            var debit = accounts[movement.debit]!
-            var credit = accounts[movement.credit]!
-            var pending: Transfer?
-            var mode = TransferMode.posted
-            var amount = movement.amountMinor
-            switch movement.mode {
-            case .posted: mode = .posted
-            case .pending: mode = .pending
-            case .postPending(let reference), .voidPending(let reference):
-                guard let hold = try await repositories.ledger.transfer(reference: reference), hold.mode == .pending else {
-                    throw LedgerError.pendingTransferNotFound(TransferID(reference))
-                }
-                if try await repositories.ledger.isResolved(hold.id) { throw LedgerError.pendingTransferAlreadyResolved(hold.id) }
-                pending = hold
-                amount = hold.amountMinor
-                if case .postPending = movement.mode { mode = .postPending(hold.id) } else { mode = .voidPending(hold.id) }
-            }
-            let transfer = Transfer(
-                id: ids.make(), debitAccountID: debit.id, creditAccountID: credit.id, amountMinor: amount, currency: currency,
-                mode: mode, purpose: movement.purpose, reference: movement.reference, orderID: orderID, createdAt: now
-            )
-            try LedgerRules.apply(transfer, debit: &debit, credit: &credit, pending: pending)
+        let accounts = try await repositories.ledger.lockAccounts(LedgerPlanner.accounts(of: movements), currency: currency, newID: { ids.make() }, now: now)
+        let holds = try await repositories.ledger.transfers(references: LedgerPlanner.holdReferences(of: movements))
+        let resolved = try await repositories.ledger.resolved(among: holds.values.map(\.id))
+        var book = LedgerBook(accounts: accounts, holds: holds, resolved: resolved)
+        let transfers = try LedgerPlanner.plan(movements, in: &book, currency: currency, orderID: orderID, at: now, newID: { ids.make() })
+        for transfer in transfers {
             try await repositories.ledger.record(transfer)
-            accounts[movement.debit] = debit
-            accounts[movement.credit] = credit
-            changed.formUnion([movement.debit, movement.credit])
         }
         // Each account's running totals are written once, after all its transfers.
-        try await repositories.ledger.saveTotals(changed.sorted(by: AccountReference.lockOrder).map { accounts[$0]! })
+        let changed = Set(transfers.flatMap { [$0.debitAccountID, $0.creditAccountID] })
+        try await repositories.ledger.saveTotals(
+            book.accounts.sorted { AccountReference.lockOrder($0.key, $1.key) }.map(\.value).filter { changed.contains($0.id) }
+        )
     }
 
-    /// Feeds the buyer guarantee fund from outside (the platform's own money).
+    /// The seller's reserve in `currency` now (see `PayoutReserve`), from their orders and deposit.
+    func reserve(of user: UserID, currency: Currency, depositMinor: Int64, in repositories: Repositories, now: Date) async throws -> (PayoutReserve.Record, Int64) {
+        let (exposure, settled) = try await repositories.orders.exposure(seller: user, currency: currency, now: now)
+        let record = PayoutReserve.Record(exposureMinor: exposure, settledSales: settled, depositMinor: depositMinor)
+        return (record, PayoutReserve.reservedMinor(record))
+    }
+
+    /// Locks the user's balance and deposit in `currency` and says how much may leave the
+    /// platform now; throws `PayoutError.reserveHeld` when `amountMinor` would dip into the reserve.
+    func requireWithdrawable(_ amountMinor: Int64, of user: UserID, currency: Currency, in repositories: Repositories, now: Date) async throws {
+        let accounts = try await repositories.ledger.lockAccounts(
+            [.user(user, .available), .user(user, .deposit)].sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
+        )
+        let available = accounts[.user(user, .available)]!.balances.spendable
+        let (_, reserved) = try await reserve(of: user, currency: currency, depositMinor: accounts[.user(user, .deposit)]!.balances.spendable, in: repositories, now: now)
+        let withdrawable = PayoutReserve.withdrawableMinor(availableMinor: available, reservedMinor: reserved)
+        // Less than the whole balance is the ledger's insufficient-funds; within it, the reserve's.
+        if amountMinor > withdrawable, amountMinor <= available {
+            throw PayoutError.reserveHeld(withdrawableMinor: withdrawable, reservedMinor: reserved)
+        }
+    }
+
+    /// Feeds the buyer guarantee fund from outside (the platform's own money). `reference` names
+    /// the top-up (a bank transfer's id, say): the same reference never funds twice.
     public func topUpGuaranteeFund(currency: Currency, amountMinor: Int64, reference: String) async throws {
-        guard amountMinor > 0 else { throw ValidationError(field: "amountMinor", "The amount must be positive.") }
+        var validator = Validator()
+        validator.check((1...currency.limits.maximumOrderTotalMinor).contains(amountMinor), field: "amountMinor",
+                        "The amount must be a positive number of minor units, at most \(currency.limits.maximumOrderTotalMinor).")
+        let reference = reference.trimmingWhitespace()
+        validator.check((1...100).contains(reference.count), field: "reference", "Name the top-up (1 to 100 characters), so that it is recorded once.")
+        try validator.throwIfInvalid()
         let now = clock.now()
         let movement = MoneyMovement(
             debit: .platform(.external), credit: .platform(.guaranteeFund), amountMinor: amountMinor, mode: .posted,
-            purpose: .fundTopUp, reference: reference
+            purpose: .fundTopUp, reference: "fund-top-up:\(reference)"
         )
         try await store.write { repositories in
             try await execute([movement], currency: currency, orderID: nil, in: repositories, now: now)
@@ -119,28 +113,38 @@ public struct LedgerService: Sendable {
 
     /// The user's balances, one per currency they have used.
     public func balances(of user: UserID) async throws -> [UserBalance] {
-        let accounts = try await store.read { try await $0.ledger.accounts(owner: .user(user)) }
-        let payingOut = try await store.read { repositories in
-            try await repositories.payments.payouts(user: user, limit: 1_000).filter { $0.status == .pending }
-        }
-        var byCurrency: [Currency: [LedgerAccountKind: LedgerBalances]] = [:]
-        for account in accounts { byCurrency[account.currency, default: [:]][account.kind] = account.balances }
-        return byCurrency.keys.sorted().map { currency in
-            let kinds = byCurrency[currency]!
-            let available = kinds[.available] ?? .init()
-            let paying = payingOut.filter { $0.currency == currency }.reduce(0) { $0 + $1.amountMinor }
-            let debt = kinds[.debt] ?? .init()
-            let statement = kinds[.statement] ?? .init()
-            return UserBalance(
-                currency: currency,
-                availableMinor: available.spendable,
-                heldAsBuyerMinor: available.debitsPending - paying,
-                incomingAsSellerMinor: available.creditsPending,
-                payingOutMinor: paying,
-                depositMinor: (kinds[.deposit] ?? .init()).spendable,
-                debtMinor: debt.debitsPosted - debt.creditsPosted,
-                statementMinor: statement.debitsPosted - statement.creditsPosted
-            )
+        let now = clock.now()
+        return try await store.read { repositories in
+            let accounts = try await repositories.ledger.accounts(owner: .user(user))
+            let payingOut = try await repositories.payments.payouts(user: user, limit: 1_000).filter { $0.status == .pending }
+            var byCurrency: [Currency: [LedgerAccountKind: LedgerBalances]] = [:]
+            for account in accounts { byCurrency[account.currency, default: [:]][account.kind] = account.balances }
+            var balances: [UserBalance] = []
+            for currency in byCurrency.keys.sorted() {
+                let kinds = byCurrency[currency]!
+                let available = kinds[.available] ?? .init()
+                let deposit = (kinds[.deposit] ?? .init()).spendable
+                let paying = payingOut.filter { $0.currency == currency }.reduce(Int64(0)) { $0.addingSaturated($1.amountMinor) }
+                let (record, reserved) = try await reserve(of: user, currency: currency, depositMinor: deposit, in: repositories, now: now)
+                // The buyer's balance is reserved by escrow holds, payouts in flight and refunds
+                // on their way to the card; only escrow is "held as buyer".
+                let refunding = try await repositories.ledger.pendingTotal(debit: .user(user), kind: .available, currency: currency, purpose: .cardRefund)
+                balances.append(UserBalance(
+                    currency: currency,
+                    availableMinor: available.spendable,
+                    reservedMinor: min(reserved, max(0, available.spendable)),
+                    withdrawableMinor: PayoutReserve.withdrawableMinor(availableMinor: available.spendable, reservedMinor: reserved),
+                    heldAsBuyerMinor: available.debitsPending - paying - refunding,
+                    incomingAsSellerMinor: available.creditsPending,
+                    payingOutMinor: paying,
+                    refundingToCardMinor: refunding,
+                    depositMinor: deposit,
+                    debtMinor: (kinds[.debt] ?? .init()).postedDebitBalance,
+                    statementMinor: (kinds[.statement] ?? .init()).postedDebitBalance,
+                    reserveExplanation: PayoutReserve.explanation(record, reservedMinor: reserved, currency: currency)
+                ))
+            }
+            return balances
         }
     }
 
@@ -151,38 +155,44 @@ public struct LedgerService: Sendable {
         }
         return try await store.snapshot { repositories in
             let accounts = try await repositories.ledger.accounts(owner: .user(user))
-            let kinds = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0.kind) })
-            let normal = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0.kind.normalSide) })
-            // Running balances start from everything before the month.
             let before = try await repositories.ledger.transfers(touching: accounts.map(\.id), from: Date(timeIntervalSince1970: 0), to: start)
             let during = try await repositories.ledger.transfers(touching: accounts.map(\.id), from: start, to: end)
-            var balances: [LedgerAccountID: Int64] = [:]
-            var pendings: [TransferID: Transfer] = [:]
-            func effect(_ transfer: Transfer, on account: LedgerAccountID) -> Int64 {
-                let amount: Int64
-                switch transfer.mode {
-                case .posted, .postPending: amount = transfer.amountMinor
-                case .pending, .voidPending: amount = 0
-                }
-                let sign: Int64 = transfer.creditAccountID == account ? 1 : -1
-                return normal[account] == .debit ? -sign * amount : sign * amount
-            }
-            for transfer in before where transfer.mode == .pending { pendings[transfer.id] = transfer }
-            for transfer in before {
-                for account in [transfer.debitAccountID, transfer.creditAccountID] where kinds[account] != nil {
-                    balances[account, default: 0] += effect(transfer, on: account)
-                }
-            }
-            var entries: [StatementEntry] = []
-            for transfer in during {
-                for account in [transfer.debitAccountID, transfer.creditAccountID] where kinds[account] != nil {
-                    let change = effect(transfer, on: account)
-                    balances[account, default: 0] += change
-                    entries.append(StatementEntry(transfer: transfer, account: kinds[account]!, amountMinor: change, balanceAfterMinor: balances[account]!))
-                }
-            }
-            return entries
+            return LedgerStatement.entries(accounts: accounts, before: before, during: during)
         }
+    }
+
+    /// The administrators' view of the ledger: totals per currency and the latest transfers.
+    public struct Overview: Sendable {
+        public struct Totals: Sendable {
+            public let currency: Currency
+            public let escrowMinor, feesMinor, fundMinor, claimsMinor, usersMinor: Int64
+        }
+        public let transferCount: Int
+        public let totals: [Totals]
+        public let recent: [Transfer]
+    }
+
+    public func overview(by principal: Principal) async throws -> Overview {
+        _ = try principal.requireRole(.admin, .moderator)
+        let (count, accounts, recent, held) = try await store.read { repositories in
+            (
+                try await repositories.ledger.transferCount(), try await repositories.ledger.allAccounts(),
+                try await repositories.ledger.recentTransfers(limit: 25), try await repositories.orders.heldTotals()
+            )
+        }
+        var byCurrency: [Currency: [LedgerAccountKind: Int64]] = [:]
+        for account in accounts {
+            byCurrency[account.currency, default: [:]][account.kind, default: 0] = byCurrency[account.currency, default: [:]][account.kind, default: 0]
+                .addingSaturated(account.balances.postedCreditBalance)
+        }
+        let totals = Set(byCurrency.keys).union(held.keys).sorted().map { currency in
+            let kinds = byCurrency[currency] ?? [:]
+            return Overview.Totals(
+                currency: currency, escrowMinor: held[currency] ?? 0, feesMinor: kinds[.fees] ?? 0, fundMinor: kinds[.guaranteeFund] ?? 0,
+                claimsMinor: kinds[.guaranteeClaims] ?? 0, usersMinor: (kinds[.available] ?? 0).addingSaturated(kinds[.deposit] ?? 0)
+            )
+        }
+        return Overview(transferCount: count, totals: totals, recent: recent)
     }
 
     /// Recomputes every balance from the transfers and checks every invariant (`fiducia ledger verify`).
@@ -203,7 +213,7 @@ public struct LedgerService: Sendable {
                 var after: OrderID?
                 while true {
                     let orders = try await repositories.orders.list(.all, status: status, after: after, limit: 1_000)
-                    for order in orders { held[order.id] = (order.currency, order.totalMinor) }
+                    for order in orders { held[order.id] = (order.currency, order.heldMinor) }
                     guard orders.count == 1_000 else { break }
                     after = orders.last?.id
                 }
@@ -213,26 +223,3 @@ public struct LedgerService: Sendable {
     }
 }
 
-/// Calendar months in UTC, written `YYYY-MM`.
-public enum MonthName {
-    private static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
-
-    public static func of(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month], from: date)
-        return String(format: "%04d-%02d", parts.year!, parts.month!)
-    }
-
-    /// The first instant of the month and of the next one.
-    public static func range(of month: String) -> (Date, Date)? {
-        let parts = month.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let number = Int(parts[1]), (1...12).contains(number),
-            let start = calendar.date(from: DateComponents(year: year, month: number, day: 1)),
-            let end = calendar.date(byAdding: .month, value: 1, to: start)
-        else { return nil }
-        return (start, end)
-    }
-}

@@ -5,30 +5,35 @@ import Logging
 
 /// Money in and out (B4, B5, B6): security deposits, payouts, saved cards, monthly statements
 /// and the payment provider's webhooks.
+///
+/// Every flow that talks to the provider is either one transaction plus an outbox job (payouts,
+/// card refunds) or the card-charge saga with reconciliation (deposits, statements), so that a
+/// crash at any point leaves nothing held forever and nothing charged twice or lost.
 public struct PaymentsService: Sendable {
     let store: Store
     let clock: any WallClock
     let ids: IdentifierGenerator
     let ledger: LedgerService
+    let cardCharges: CardCharges
     public let provider: any PaymentProvider
     let logger: Logger
 
-    init(store: Store, clock: any WallClock, random: any RandomSource, ledger: LedgerService, provider: any PaymentProvider, logger: Logger) {
+    init(store: Store, clock: any WallClock, random: any RandomSource, ledger: LedgerService, cardCharges: CardCharges, provider: any PaymentProvider, logger: Logger) {
         self.store = store
         self.clock = clock
         self.ids = IdentifierGenerator(clock: clock, random: random)
         self.ledger = ledger
+        self.cardCharges = cardCharges
         self.provider = provider
         self.logger = logger
     }
-
-    static let maximumAmountMinor: Int64 = 1_000_000_000_000
 
     private static func validate(amountMinor: Int64, currency: String) throws -> Currency {
         var validator = Validator()
         let parsed = Currency(currency)
         validator.check(parsed != nil, field: "currency", "The currency must be an ISO 4217 code such as EUR.")
-        validator.check((1...maximumAmountMinor).contains(amountMinor), field: "amountMinor", "The amount must be a positive number of minor units.")
+        let limit = parsed?.limits.maximumOrderTotalMinor ?? 1
+        validator.check((1...limit).contains(amountMinor), field: "amountMinor", "The amount must be a positive number of minor units, at most \(limit).")
         try validator.throwIfInvalid()
         return parsed!
     }
@@ -45,69 +50,118 @@ public struct PaymentsService: Sendable {
     public func placeDeposit(currency: String, amountMinor: Int64, from source: Source, by principal: Principal) async throws -> UserBalance {
         let seller = try principal.requireRole(.seller)
         let currency = try Self.validate(amountMinor: amountMinor, currency: currency)
-        let depositID: TransferID = ids.make()
-        let reference = "deposit:\(depositID)"
-        var movements: [MoneyMovement] = []
-        var chargeID: String?
+        let reference = "deposit:\(ids.make(Transfer.self))"
+        let now = clock.now()
         switch source {
         case .card(let token):
-            switch try await provider.charge(ChargeRequest(idempotencyKey: reference, amountMinor: amountMinor, currency: currency, cardToken: token)) {
-            case .declined(let reason): throw PaymentError.cardDeclined(reason)
-            case .succeeded(let charge): chargeID = charge
-            }
-            movements.append(MoneyMovement(
-                debit: .platform(.external), credit: AccountReference(.user(seller.id), .deposit), amountMinor: amountMinor,
-                mode: .posted, purpose: .depositPlaced, reference: reference
-            ))
+            let token = token.trimmingWhitespace()
+            guard (1...100).contains(token.count) else { throw ValidationError(field: "cardToken", "A card deposit needs a cardToken.") }
+            let attempt = ChargeAttempt(
+                id: ids.make(), purpose: .deposit, subjectID: reference, userID: seller.id, amountMinor: amountMinor, currency: currency,
+                cardToken: token, createdAt: now
+            )
+            try await store.write { try await cardCharges.begin(attempt, in: $0, now: now) }
+            _ = try await cardCharges.complete(attempt, effect: recordDeposit)
         case .balance:
-            movements.append(MoneyMovement(
-                debit: AccountReference(.user(seller.id), .available), credit: AccountReference(.user(seller.id), .deposit),
-                amountMinor: amountMinor, mode: .posted, purpose: .depositPlaced, reference: reference
-            ))
-        }
-        let now = clock.now()
-        let plannedMovements = movements
-        do {
             try await store.write { repositories in
-                try await ledger.execute(plannedMovements, currency: currency, orderID: nil, in: repositories, now: now)
-                // The deposit raises a seller's starting point: recompute the score.
+                try await ledger.execute([
+                    MoneyMovement(debit: .user(seller.id, .available), credit: .user(seller.id, .deposit), amountMinor: amountMinor, mode: .posted,
+                                  purpose: .depositPlaced, reference: reference),
+                ], currency: currency, orderID: nil, in: repositories, now: now)
                 try await CreditService.scheduleRefresh(seller.id, role: .seller, in: repositories, now: now, ids: ids)
             }
-        } catch {
-            if let chargeID { try? await provider.refund(chargeID: chargeID, amountMinor: amountMinor) }
-            throw error
         }
         return try await ledger.balances(of: seller.id).first { $0.currency == currency }!
     }
 
+    /// The effect of a successful card charge for a deposit.
+    var recordDeposit: CardCharges.Effect {
+        { attempt, _, repositories, now in
+            try await ledger.execute([
+                MoneyMovement(debit: .platform(.external), credit: .user(attempt.userID, .deposit), amountMinor: attempt.amountMinor, mode: .posted,
+                              purpose: .depositPlaced, reference: attempt.subjectID),
+            ], currency: attempt.currency, orderID: nil, in: repositories, now: now)
+            // The deposit raises a seller's starting point: recompute the score.
+            try await CreditService.scheduleRefresh(attempt.userID, role: .seller, in: repositories, now: now, ids: ids)
+        }
+    }
+
     // MARK: Payouts
 
-    /// Sends money from the acting user's available balance to their bank account. The amount is
-    /// held at once; the provider's webhook later posts the hold (paid) or voids it (failed).
+    static let submitPayoutJobKind = "payments.submitPayout"
+
+    /// Sends money from the acting user's balance to their bank account. In one transaction the
+    /// amount is held and a submission job is written; the provider is then asked at once (and,
+    /// should that fail or the server die, by the job). The provider's webhook later posts the
+    /// hold (paid) or voids it (failed). The reserve (`PayoutReserve`) stays behind.
     public func requestPayout(currency: String, amountMinor: Int64, destination: String, by principal: Principal) async throws -> Payout {
         let user = try principal.requireUser()
         let currency = try Self.validate(amountMinor: amountMinor, currency: currency)
         let destination = destination.trimmingWhitespace()
-        guard (1...80).contains(destination.count) else { throw ValidationError(field: "destination", "Give the account to pay into (1 to 80 characters).") }
+        guard Payout.destinationLength.contains(destination.count) else { throw ValidationError(field: "destination", "Give the account to pay into (1 to 80 characters).") }
         let now = clock.now()
         let payout = Payout(id: ids.make(), userID: user.id, currency: currency, amountMinor: amountMinor, destination: destination, createdAt: now)
         try await store.write { repositories in
+            try await ledger.requireWithdrawable(amountMinor, of: user.id, currency: currency, in: repositories, now: now)
             try await repositories.payments.insertPayout(payout)
             try await ledger.execute([
                 MoneyMovement(
-                    debit: AccountReference(.user(user.id), .available), credit: .platform(.external), amountMinor: amountMinor,
+                    debit: .user(user.id, .available), credit: .platform(.external), amountMinor: amountMinor,
                     mode: .pending, purpose: .payout, reference: payout.holdReference
                 ),
             ], currency: currency, orderID: nil, in: repositories, now: now)
+            try await repositories.jobs.schedule(
+                Job(id: ids.make(), kind: Self.submitPayoutJobKind, uniqueKey: "\(Self.submitPayoutJobKind):\(payout.id)", payload: payout.id.rawValue, dueAt: now),
+                now: now
+            )
         }
-        switch try await provider.payout(PayoutRequest(payoutID: payout.id, amountMinor: amountMinor, currency: currency, destination: destination)) {
+        do {
+            if let submitted = try await submit(payout.id, cancelJob: true) { return submitted }
+        } catch {
+            logger.warning("a payout could not be submitted now; its job will try again", metadata: ["payout": "\(payout.id)", "error": "\(String(reflecting: error))"])
+        }
+        return payout
+    }
+
+    /// Asks the provider to make a pending payout (idempotent by payout id), then records its
+    /// answer: accepted (the webhook settles it later) or rejected (the hold is voided).
+    private func submit(_ id: PayoutID, cancelJob: Bool) async throws -> Payout? {
+        guard let outcome = try await askProvider(toPay: id) else { return nil }
+        return try await store.write { repositories in
+            let payout = try await record(outcome, for: id, in: repositories, now: clock.now())
+            if cancelJob { try await repositories.jobs.cancel(uniqueKey: "\(Self.submitPayoutJobKind):\(id)", now: clock.now()) }
+            return payout
+        }
+    }
+
+    private func askProvider(toPay id: PayoutID) async throws -> PayoutOutcome? {
+        guard let payout = try await store.read({ try await $0.payments.payout(id, lock: false) }), payout.status == .pending, payout.submittedAt == nil else {
+            return nil
+        }
+        return try await provider.payout(PayoutRequest(payoutID: payout.id, amountMinor: payout.amountMinor, currency: payout.currency, destination: payout.destination))
+    }
+
+    private func record(_ outcome: PayoutOutcome, for id: PayoutID, in repositories: Repositories, now: Date) async throws -> Payout? {
+        guard var payout = try await repositories.payments.payout(id, lock: true) else { return nil }
+        guard payout.status == .pending, payout.submittedAt == nil else { return payout }
+        switch outcome {
         case .accepted:
+            payout.submittedAt = now
+            try await repositories.payments.updatePayout(payout)
             return payout
         case .rejected(let reason):
-            return try await store.write { repositories in
-                try await settle(payout.id, paid: false, reason: reason, in: repositories, now: self.clock.now()) ?? payout
-            }
+            return try await settle(id, paid: false, reason: reason, in: repositories, now: now)
         }
+    }
+
+    /// The submission job: the outbox half of `requestPayout`.
+    var submitPayoutJob: JobHandler {
+        JobHandler(kind: Self.submitPayoutJobKind, outside: { job, _ in
+            try await askProvider(toPay: PayoutID(job.payload))
+        }, then: { job, outcome, repositories, now in
+            guard let outcome else { return }
+            _ = try await record(outcome, for: PayoutID(job.payload), in: repositories, now: now)
+        })
     }
 
     public func payouts(by principal: Principal) async throws -> [Payout] {
@@ -119,14 +173,9 @@ public struct PaymentsService: Sendable {
     func settle(_ id: PayoutID, paid: Bool, reason: String?, in repositories: Repositories, now: Date) async throws -> Payout? {
         guard var payout = try await repositories.payments.payout(id, lock: true) else { return nil }
         guard payout.status == .pending else { return payout }
-        let hold = payout.holdReference
-        try await ledger.execute([
-            MoneyMovement(
-                debit: AccountReference(.user(payout.userID), .available), credit: .platform(.external), amountMinor: 0,
-                mode: paid ? .postPending(reference: hold) : .voidPending(reference: hold), purpose: .payout,
-                reference: hold + (paid ? ":post" : ":void")
-            ),
-        ], currency: payout.currency, orderID: nil, in: repositories, now: now)
+        let hold = MoneyMovement(debit: .user(payout.userID, .available), credit: .platform(.external), amountMinor: payout.amountMinor,
+                                 mode: .pending, purpose: .payout, reference: payout.holdReference)
+        try await ledger.execute([paid ? .post(hold) : .void(hold)], currency: payout.currency, orderID: nil, in: repositories, now: now)
         payout.status = paid ? .paid : .failed
         payout.failureReason = paid ? nil : (reason ?? "the payout failed")
         payout.settledAt = now
@@ -160,11 +209,18 @@ public struct PaymentsService: Sendable {
 
     // MARK: Saved cards and statements
 
-    /// Saves the acting user's card, which monthly statements are charged to.
+    /// Saves the acting user's card, which monthly statements are charged to, once the provider
+    /// accepted a verification: a card that cannot pay never backs statement credit.
     public func saveCard(token: String, by principal: Principal) async throws -> SavedCard {
         let user = try principal.requireUser()
-        guard let label = try await provider.describeCard(token) else { throw PaymentError.unknownCard }
-        let card = SavedCard(token: token, label: label)
+        let token = token.trimmingWhitespace()
+        guard (1...100).contains(token.count) else { throw PaymentError.unknownCard }
+        let card: SavedCard
+        switch try await provider.verifyCard(token) {
+        case .accepted(let label): card = SavedCard(token: token, label: label)
+        case .declined(let reason): throw PaymentError.cardDeclined(reason)
+        case .unknown: throw PaymentError.unknownCard
+        }
         let now = clock.now()
         try await store.write { try await $0.payments.saveCard(card, user: user.id, now: now) }
         return card
@@ -187,8 +243,8 @@ public struct PaymentsService: Sendable {
     }
 
     /// Settles every open (or earlier failed) statement of `month` and before, one charge per
-    /// statement on the buyer's saved card (`fiducia billing close`). A declined statement stays
-    /// failed and is tried again at the next run.
+    /// statement on the buyer's saved card (`fiducia billing close`), each through the card-charge
+    /// saga. A declined statement stays failed and is tried again at the next run.
     public func closeMonth(_ month: String, progress: @Sendable (Int, Int, Statement) -> Void = { _, _, _ in }) async throws -> BillingRun {
         guard let (_, end) = MonthName.range(of: month) else { throw ValidationError(field: "month", "The month must be written YYYY-MM.") }
         guard clock.now() >= end else { throw PaymentError.monthNotOver(month) }
@@ -196,44 +252,77 @@ public struct PaymentsService: Sendable {
         var run = BillingRun()
         for (index, statement) in statements.enumerated() {
             progress(index + 1, statements.count, statement)
-            let card = try await store.read { try await $0.payments.savedCard(user: statement.buyerID) }
-            var outcome = ChargeOutcome.declined(reason: "no saved card")
-            if let card, statement.totalMinor > 0 {
-                outcome = try await provider.charge(ChargeRequest(
-                    idempotencyKey: "statement:\(statement.id):\(card.token)", amountMinor: statement.totalMinor,
-                    currency: statement.currency, cardToken: card.token
-                ))
-            } else if statement.totalMinor == 0 {
-                outcome = .succeeded(chargeID: "nothing-to-charge")
-            }
-            let now = clock.now()
-            let chargeOutcome = outcome
-            let settled = try await store.write { repositories -> Statement in
-                guard var current = try await repositories.payments.statement(statement.id, lock: true), current.status != .paid else {
-                    return statement
-                }
-                switch chargeOutcome {
-                case .succeeded:
-                    if current.totalMinor > 0 {
-                        try await ledger.execute([
-                            MoneyMovement(
-                                debit: .platform(.external), credit: AccountReference(.user(current.buyerID), .statement),
-                                amountMinor: current.totalMinor, mode: .posted, purpose: .statementPayment, reference: "statement:\(current.id):payment"
-                            ),
-                        ], currency: current.currency, orderID: nil, in: repositories, now: now)
-                    }
+            let settled = try await close(statement)
+            if settled.status == .paid { run.paid.append(settled) } else { run.failed.append(settled) }
+        }
+        return run
+    }
+
+    private func close(_ statement: Statement) async throws -> Statement {
+        let now = clock.now()
+        let card = try await store.read { try await $0.payments.savedCard(user: statement.buyerID) }
+        if statement.totalMinor == 0 || card == nil {
+            // Nothing to charge (every purchase was refunded), or nothing to charge it to.
+            return try await store.write { repositories in
+                guard var current = try await repositories.payments.statement(statement.id, lock: true), current.status != .paid else { return statement }
+                if current.totalMinor == 0 {
                     current.status = .paid
-                    current.failureReason = nil
                     current.settledAt = now
-                case .declined(let reason):
+                } else {
                     current.status = .failed
-                    current.failureReason = reason
+                    current.failureReason = "no saved card"
                 }
                 try await repositories.payments.updateStatement(current)
                 return current
             }
-            if settled.status == .paid { run.paid.append(settled) } else { run.failed.append(settled) }
         }
-        return run
+        let attempt = ChargeAttempt(
+            id: ids.make(), purpose: .statement, subjectID: statement.id.rawValue, userID: statement.buyerID, amountMinor: statement.totalMinor,
+            currency: statement.currency, cardToken: card!.token, createdAt: now
+        )
+        do {
+            try await store.write { try await cardCharges.begin(attempt, in: $0, now: now) }
+            _ = try await cardCharges.complete(attempt, effect: settleStatement)
+        } catch PaymentError.cardDeclined(let reason) {
+            try await store.write { repositories in
+                guard var current = try await repositories.payments.statement(statement.id, lock: true), current.status != .paid else { return }
+                current.status = .failed
+                current.failureReason = reason
+                try await repositories.payments.updateStatement(current)
+            }
+        } catch let error as PaymentError where error == .paymentInProgress || error == .providerUnavailable {
+            logger.warning("a statement could not be settled now; reconciliation will finish it", metadata: ["statement": "\(statement.id)"])
+        }
+        return try await store.read { try await $0.payments.statement(statement.id, lock: false) } ?? statement
+    }
+
+    /// The effect of a successful card charge for a statement: the statement is paid. If the
+    /// statement changed since the charge was asked for (a purchase on it was refunded), the
+    /// charge is refused, refunded, and the statement is charged again at the next close.
+    var settleStatement: CardCharges.Effect {
+        { attempt, _, repositories, now in
+            guard var current = try await repositories.payments.statement(StatementID(attempt.subjectID), lock: true), current.status != .paid,
+                current.totalMinor == attempt.amountMinor
+            else { throw PaymentError.statementChanged }
+            try await ledger.execute([
+                MoneyMovement(
+                    debit: .platform(.external), credit: .user(current.buyerID, .statement),
+                    amountMinor: current.totalMinor, mode: .posted, purpose: .statementPayment, reference: "statement:\(current.id):payment"
+                ),
+            ], currency: current.currency, orderID: nil, in: repositories, now: now)
+            current.status = .paid
+            current.failureReason = nil
+            current.settledAt = now
+            try await repositories.payments.updateStatement(current)
+        }
+    }
+
+    /// The card-charge effect of each purpose, for reconciliation.
+    func chargeEffect(_ purpose: ChargeAttempt.Purpose, escrow: EscrowService) -> CardCharges.Effect {
+        switch purpose {
+        case .order: escrow.recordCardPayment
+        case .deposit: recordDeposit
+        case .statement: settleStatement
+        }
     }
 }

@@ -4,9 +4,12 @@ import Foundation
 
 /// A simulated payment provider for development and tests, with the behaviour of a real one:
 ///
-/// * Cards are tokens. `tok_visa` and `tok_mastercard` succeed; `tok_declined` and
-///   `tok_insufficient_funds` are declined; any other token is unknown and declined.
-/// * Charges are idempotent by key (kept in the database, so every server agrees).
+/// * Cards are tokens. `tok_visa` and `tok_mastercard` succeed; `tok_declined` is declined (and
+///   fails verification); `tok_insufficient_funds` passes verification but its charges are
+///   declined; `tok_refund_refused` is charged but refuses refunds (a closed card account). Any
+///   other token is unknown and declined.
+/// * Charges, refunds and payouts are idempotent by key (kept in the database, so every server
+///   agrees), and charges can be looked up by key, as reconciliation needs.
 /// * Payouts are asynchronous: a job settles them a moment later and delivers a webhook signed
 ///   with HMAC-SHA256 (`Fiducia-Signature: t=<unix time>,v1=<hex>` over `"<t>.<body>"`), checked
 ///   like any other provider's. A destination starting with `fail` makes the payout fail.
@@ -29,15 +32,31 @@ public struct SandboxPaymentProvider: PaymentProvider {
         self.settlementDelaySeconds = settlementDelaySeconds
     }
 
-    static let cards: [String: (label: String, declineReason: String?)] = [
-        "tok_visa": ("Visa ending 4242", nil),
-        "tok_mastercard": ("Mastercard ending 4444", nil),
-        "tok_declined": ("Visa ending 0002", "the card was declined"),
-        "tok_insufficient_funds": ("Visa ending 9995", "the card has insufficient funds"),
+    struct Card {
+        let label: String
+        /// Why a verification is declined, if it is.
+        var verificationDeclined: String?
+        /// Why a charge is declined, if it is.
+        var chargeDeclined: String?
+        /// Why a refund is refused, if it is.
+        var refundRefused: String?
+    }
+
+    /// The sandbox's test cards, by token.
+    public static let testCards = ["tok_visa", "tok_mastercard", "tok_declined", "tok_insufficient_funds", "tok_refund_refused"]
+
+    static let cards: [String: Card] = [
+        "tok_visa": Card(label: "Visa ending 4242"),
+        "tok_mastercard": Card(label: "Mastercard ending 4444"),
+        "tok_declined": Card(label: "Visa ending 0002", verificationDeclined: "the card was declined", chargeDeclined: "the card was declined"),
+        "tok_insufficient_funds": Card(label: "Visa ending 9995", chargeDeclined: "the card has insufficient funds"),
+        "tok_refund_refused": Card(label: "Visa ending 0069", refundRefused: "the card account is closed"),
     ]
 
-    public func describeCard(_ token: String) async throws -> String? {
-        Self.cards[token]?.label
+    public func verifyCard(_ token: String) async throws -> CardCheck {
+        guard let card = Self.cards[token] else { return .unknown }
+        if let reason = card.verificationDeclined { return .declined(reason: reason) }
+        return .accepted(label: card.label)
     }
 
     public func charge(_ request: ChargeRequest) async throws -> ChargeOutcome {
@@ -45,7 +64,7 @@ public struct SandboxPaymentProvider: PaymentProvider {
         let chargeID = "ch_" + SecretToken.base64URL(random.bytes(12))
         let charge = try await store.write { repositories -> SandboxCharge in
             if let existing = try await repositories.payments.sandboxCharge(idempotencyKey: request.idempotencyKey) { return existing }
-            let declined = Self.cards[request.cardToken].map { $0.declineReason != nil } ?? true
+            let declined = Self.cards[request.cardToken].map { $0.chargeDeclined != nil } ?? true
             let charge = SandboxCharge(
                 id: chargeID, idempotencyKey: request.idempotencyKey, amountMinor: request.amountMinor, currency: request.currency,
                 cardToken: request.cardToken, status: declined ? "declined" : "succeeded"
@@ -53,18 +72,46 @@ public struct SandboxPaymentProvider: PaymentProvider {
             try await repositories.payments.insertSandboxCharge(charge, now: now)
             return charge
         }
+        return Self.outcome(charge)
+    }
+
+    public func findCharge(idempotencyKey: String) async throws -> ChargeOutcome {
+        guard let charge = try await store.read({ try await $0.payments.sandboxCharge(idempotencyKey: idempotencyKey) }) else { return .notFound }
+        return Self.outcome(charge)
+    }
+
+    static func outcome(_ charge: SandboxCharge) -> ChargeOutcome {
         if charge.status == "declined" {
-            return .declined(reason: Self.cards[charge.cardToken]?.declineReason ?? "the card is unknown to the sandbox")
+            return .declined(reason: cards[charge.cardToken]?.chargeDeclined ?? "the card is unknown to the sandbox")
         }
         return .succeeded(chargeID: charge.id)
     }
 
-    public func refund(chargeID: String, amountMinor: Int64) async throws {
-        try await store.write { repositories in
-            guard var charge = try await repositories.payments.sandboxCharge(id: chargeID) else { return }
-            charge.refundedMinor = min(charge.amountMinor, charge.refundedMinor + amountMinor)
-            charge.status = charge.refundedMinor == charge.amountMinor ? "refunded" : "partially_refunded"
-            try await repositories.payments.updateSandboxCharge(charge)
+    public func refund(_ request: CardRefundRequest) async throws -> RefundOutcome {
+        let now = clock.now()
+        return try await store.write { repositories -> RefundOutcome in
+            if let existing = try await repositories.payments.sandboxRefund(idempotencyKey: request.idempotencyKey) {
+                return existing.status == "refunded" ? .refunded : .refused(reason: "the refund was refused before")
+            }
+            var outcome = RefundOutcome.refunded
+            if var charge = try await repositories.payments.sandboxCharge(id: request.chargeID), charge.status != "declined" {
+                if let reason = Self.cards[charge.cardToken]?.refundRefused {
+                    outcome = .refused(reason: reason)
+                } else if let total = charge.refundedMinor.addingChecked(request.amountMinor), total <= charge.amountMinor {
+                    charge.refundedMinor = total
+                    charge.status = total == charge.amountMinor ? "refunded" : "partially_refunded"
+                    try await repositories.payments.updateSandboxCharge(charge)
+                } else {
+                    outcome = .refused(reason: "more than the charge would be refunded")
+                }
+            } else {
+                outcome = .refused(reason: "there is no such charge")
+            }
+            try await repositories.payments.insertSandboxRefund(
+                idempotencyKey: request.idempotencyKey, chargeID: request.chargeID, amountMinor: request.amountMinor,
+                status: outcome == .refunded ? "refunded" : "refused", now: now
+            )
+            return outcome
         }
     }
 
@@ -83,7 +130,12 @@ public struct SandboxPaymentProvider: PaymentProvider {
             id: ids.make(), kind: Self.webhookJobKind, uniqueKey: "\(Self.webhookJobKind):\(request.payoutID)",
             payload: payload, dueAt: now.addingTimeInterval(settlementDelaySeconds)
         )
-        try await store.write { try await $0.jobs.schedule(job, now: now) }
+        // Asked again for the same payout, the sandbox takes it once: the first webhook stands.
+        try await store.write { repositories in
+            if try await repositories.jobs.find(uniqueKey: job.uniqueKey) == nil {
+                try await repositories.jobs.schedule(job, now: now)
+            }
+        }
         return .accepted
     }
 

@@ -15,6 +15,21 @@ public struct ServiceSettings: Sendable, Equatable {
     public var ratingWindowDays = RatingRules.defaultWindowDays
     /// Orders, escrow timeouts, fees and the micro-payment limit.
     public var escrow = EscrowSettings()
+    /// The currency deposits are valued in for the credit score, and rates into it.
+    public var exchangeRates = ExchangeRates(reference: Currency("EUR")!)
+    /// Which payment provider moves money in and out.
+    public var paymentProvider = PaymentProviderChoice.sandbox
+    /// How long after a card charge starts its reconciliation runs, if the charge has not
+    /// finished by then (a crash, a silent provider).
+    public var chargeReconcileSeconds: TimeInterval = 120
+    /// A server checks for newly published ratings at most this often when asked for trust values.
+    public var trustFreshnessSeconds: TimeInterval = 0.5
 
     public init() {}
+}
+
+/// The payment providers Fiducia can be configured with. Only the sandbox ships today; a real
+/// acquirer is one more case and one more `PaymentProvider`.
+public enum PaymentProviderChoice: String, Sendable, Equatable, CaseIterable {
+    case sandbox
 }

@@ -13,12 +13,12 @@ public actor TrustService {
     private var indexes: [UserID: Int32] = [:]
     private var users: [UserID] = []
     private var lastPublication: Int64 = 0
-    private var lastSync: ContinuousClock.Instant?
+    private var lastSync: Date?
     private var alertsCache: (publication: Int64, alerts: [FraudAlert])?
-    /// A server checks for new ratings at most this often when asked.
-    let freshness: Duration
+    /// A server checks for new ratings at most this often when asked (by the injected clock).
+    let freshness: TimeInterval
 
-    public init(store: Store, clock: any WallClock, freshness: Duration = .milliseconds(500)) {
+    public init(store: Store, clock: any WallClock, freshnessSeconds freshness: TimeInterval = 0.5) {
         self.store = store
         self.clock = clock
         self.freshness = freshness
@@ -33,7 +33,8 @@ public actor TrustService {
     /// Applies every rating published since the last call, in order. The first call replays
     /// them all: that is the engine's full recompute.
     public func sync(force: Bool = false) async throws {
-        if !force, let lastSync, ContinuousClock.now - lastSync < freshness { return }
+        let started = clock.now()
+        if !force, let lastSync, started.timeIntervalSince(lastSync) < freshness, started >= lastSync { return }
         while true {
             let after = lastPublication
             let batch = try await store.read { try await $0.ratings.published(after: after, limit: 5_000) }
@@ -43,7 +44,7 @@ public actor TrustService {
             }
             if batch.count < 5_000 { break }
         }
-        lastSync = ContinuousClock.now
+        lastSync = started
     }
 
     /// How many ratings the engine has applied.
@@ -58,7 +59,7 @@ public actor TrustService {
     }
 
     private func engineRating(_ rating: Rating) -> TrustEngine.Rating {
-        let evidence = TrustEngine.evidenceWeight(amountMinor: rating.orderTotalMinor, escrow: true) * (rating.flags.isEmpty ? 1 : 0.5)
+        let evidence = TrustEngine.evidenceWeight(amount: Money(amountMinor: rating.orderTotalMinor, currency: rating.currency), escrow: true) * (rating.flags.isEmpty ? 1 : 0.5)
         return TrustEngine.Rating(
             source: index(rating.raterID), target: index(rating.rateeID), value: rating.engineValue,
             time: (rating.publishedAt ?? rating.createdAt).timeIntervalSince1970, evidence: evidence

@@ -1,5 +1,4 @@
 import FiduciaAPI
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import Hummingbird
@@ -33,9 +32,7 @@ public func buildRouter(
     configuration: WebConfiguration,
     metrics: HTTPMetrics = HTTPMetrics()
 ) async throws -> Router<BasicRequestContext> {
-    let csrfSecret = try await services.store.write { [random = services.random, now = services.clock.now()] repositories in
-        try await repositories.secrets.secret(named: "csrf", orInsert: SecretToken.base64URL(random.bytes(32)), at: now)
-    }
+    let csrfSecret = try await services.sharedSecret(named: "csrf")
     let csrf = CSRFProtection(secret: csrfSecret, random: services.random, secureCookies: configuration.secureCookies)
     let renderer = try await PageRenderer.load(csrf: csrf)
     let site = Site(services: services, renderer: renderer, csrf: csrf, configuration: configuration)
@@ -54,6 +51,8 @@ public func buildRouter(
     AccountPages(site: site).register(on: router)
     EscrowPages(site: site).register(on: router)
     WalletPages(site: site).register(on: router)
+    AdminLedgerPages(site: site).register(on: router)
+    StaffDecisionPages(site: site).register(on: router)
     TrustPages(site: site).register(on: router)
 
     let api = FiduciaAPIHandler(services: services)

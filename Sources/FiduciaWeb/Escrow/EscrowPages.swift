@@ -1,6 +1,5 @@
 import FiduciaAPI
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import Hummingbird
@@ -53,28 +52,33 @@ struct EscrowPages: Sendable {
 
     private func renderNewOrder(_ request: Request, form: NewOrderForm, errors: [FieldError], status: HTTPResponse.Status = .ok) async throws -> Response {
         let viewer = try site.requireViewer(request)
-        let sellers = try await services.store.read { try await $0.users.list(role: .seller, after: nil, limit: 100) }.filter { $0.id != viewer.id }
-        let chosen = form.currency ?? "EUR"
+        let sellers = try await services.accounts.sellers().filter { $0.id != viewer.id }
+        let chosen = form.currency ?? Self.checkoutCurrencies[0]
         var filled = form
         if filled.quantity == nil { filled.quantity = "1" }
         let view = NewOrderView(
             sellers: sellers.map { .init(id: $0.id.rawValue, name: $0.displayName, selected: $0.id.rawValue == form.sellerId) },
-            currencies: ["EUR", "USD", "CNY", "GBP", "JPY"].map { .init(code: $0, selected: $0 == chosen) },
+            currencies: Self.checkoutCurrencies.map { .init(code: $0, selected: $0 == chosen) },
             form: filled,
             errors: errors
         )
         return site.renderer.render("order-new", page: view, request: request, status: status)
     }
 
+    /// The currencies the checkout form offers (the API takes any ISO 4217 code).
+    static let checkoutCurrencies = ["EUR", "USD", "CNY", "GBP", "JPY"]
+
     private func createOrder(_ request: Request) async throws -> Response {
         let form = try await site.form(NewOrderForm.self, from: request)
-        let currency = Currency(form.currency ?? "") ?? Currency("EUR")!
         var errors: [FieldError] = []
+        // An unknown currency is refused, never replaced by a default.
+        let currency = Currency((form.currency ?? "").uppercased())
+        if currency == nil { errors.append(FieldError(field: "currency", message: "Choose a currency such as EUR.")) }
         let quantity = Int(form.quantity ?? "")
         if quantity == nil { errors.append(FieldError(field: "quantity", message: "The quantity must be a whole number.")) }
-        let price = Money.parseMinor(form.unitPrice ?? "", currency: currency)
-        if price == nil { errors.append(FieldError(field: "unitPrice", message: "Write the price like 12.50.")) }
-        if errors.isEmpty, let quantity, let price {
+        let price = currency.flatMap { Money.parseMinor(form.unitPrice ?? "", currency: $0) }
+        if currency != nil, price == nil { errors.append(FieldError(field: "unitPrice", message: "Write the price like 12.50.")) }
+        if errors.isEmpty, let currency, let quantity, let price {
             let request2 = NewOrder(
                 sellerID: UserID(form.sellerId ?? ""), currency: currency.code,
                 items: [LineItem(title: form.title ?? "", quantity: quantity, unitPriceMinor: price)]
@@ -107,8 +111,7 @@ struct EscrowPages: Sendable {
     }
 
     private func rows(_ orders: [Order], viewer: UserID) async throws -> [OrderRow] {
-        let ids = orders.flatMap { [$0.buyerID, $0.sellerID] }
-        let users = try await services.store.read { try await $0.users.find(ids) }
+        let users = try await services.accounts.users(orders.flatMap { [$0.buyerID, $0.sellerID] })
         return orders.map { order in
             let other = order.buyerID == viewer ? order.sellerID : order.buyerID
             return OrderRow(
@@ -138,11 +141,18 @@ struct EscrowPages: Sendable {
         struct TimelineEntry: Sendable { let at: String; let detail: String }
         struct TrackingEntry: Sendable { let at: String; let location: String; let description: String }
         struct ShipmentView: Sendable { let carrier: String; let trackingNumber: String; let events: [TrackingEntry] }
-        struct SellerSummary: Sendable { let completedSales: Int; let deposit: String; let memberSince: String; let score: String?; let warnings: [String] }
-        struct Actions: Sendable {
-            let canPay, canShip, canConfirm, canTrack, canExtend, canRequestRefund, canRefund, canCancel, statementAllowed: Bool
-            let refundDefault: String
+        struct SellerSummary: Sendable {
+            let completedSales: Int
+            let deposit, memberSince, score, tierName: String
+            let warnings: [String]
         }
+        struct Actions: Sendable {
+            let canPay, canShip, canConfirm, canTrack, canExtend, canRequestRefund, canRefund, canCancel, canDecide, statementAllowed: Bool
+            let refundDefault: String
+            /// The payment provider's test cards, when it is the sandbox (a hint beside the card field).
+            let testCards: [String]
+        }
+        struct DecisionRow: Sendable { let action, amount, reason, status, proposedAt: String; let failure: String? }
         struct OrderView: Sendable {
             let id, statusLabel, statusClass, escrowState, escrowSummary, total, fee, sellerNet, buyerName, sellerName, policyText: String
             let sellerProfileURL: String?
@@ -152,6 +162,7 @@ struct EscrowPages: Sendable {
             let timeline: [TimelineEntry]
             let seller: SellerSummary?
             let actions: Actions?
+            let decisions: [DecisionRow]
             let ratings: RatingSectionView?
             let error: String?
         }
@@ -161,21 +172,18 @@ struct EscrowPages: Sendable {
     func showOrder(_ request: Request, id: OrderID, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let viewer = try site.requireViewer(request)
         let order = try await services.escrow.order(id, by: site.principal)
-        let users = try await services.store.read { try await $0.users.find([order.buyerID, order.sellerID]) }
-        let isBuyer = viewer.id == order.buyerID
-        let isSeller = viewer.id == order.sellerID
+        let users = try await services.accounts.users([order.buyerID, order.sellerID])
         let now = services.clock.now()
+        // What the viewer may do comes from the state machine, the same rule the API and jobs use.
+        let (actor, allowed) = try services.escrow.allowedActions(on: order, by: site.principal)
+        let isStaff = if case .staff = actor { true } else { false }
 
         var sellerSummary: OrderPageView.SellerSummary?
-        if isBuyer, order.status == .created, let seller = users[order.sellerID] {
-            let completed = try await services.store.read { try await $0.orders.count(.seller(seller.id), status: .completed) }
-            let deposit = try await services.store.read { try await $0.ledger.account(owner: .user(seller.id), kind: .deposit, currency: order.currency) }
-            var warnings: [String] = []
-            if completed < 3 { warnings.append("This seller is new: \(completed) completed sale\(completed == 1 ? "" : "s"). Escrow protects your payment either way; never pay outside Fiducia.") }
-            if now.timeIntervalSince(seller.createdAt) < 30 * 86_400 { warnings.append("This account is less than 30 days old.") }
+        if allowed.contains(.pay) {
+            let summary = try await services.credit.checkoutSummary(seller: order.sellerID, currency: order.currency)
             sellerSummary = .init(
-                completedSales: completed, deposit: Money.format(deposit?.balances.spendable ?? 0, order.currency),
-                memberSince: PageFormat.date(seller.createdAt), score: nil, warnings: warnings
+                completedSales: summary.completedSales, deposit: summary.deposit.description, memberSince: PageFormat.date(summary.memberSince),
+                score: "\(summary.score.score) of 1000", tierName: summary.score.tier.name, warnings: summary.warnings
             )
         }
         var ratings: RatingSectionView?
@@ -183,22 +191,31 @@ struct EscrowPages: Sendable {
             let visible = try await services.ratings.ratings(of: order.id, by: site.principal)
             ratings = RatingSectionView.make(order: order, viewer: viewer, ratings: visible, windowDays: services.ratings.windowDays, now: now)
         }
-        let split = FeeSplit(totalMinor: order.totalMinor, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
+        var decisions: [OrderPageView.DecisionRow] = []
+        if isStaff || viewer.isStaff {
+            decisions = try await services.escrow.decisions(on: order.id, by: site.principal).map {
+                .init(action: $0.action.rawValue, amount: Money.format($0.amountMinor, $0.currency), reason: $0.reason,
+                      status: $0.status.rawValue, proposedAt: PageFormat.dateTime($0.proposedAt), failure: $0.failureReason)
+            }
+        }
+        let split = FeeSplit(totalMinor: order.totalMinor - order.refundedMinor, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
         let withinReturns = order.returnDeadline.map { now <= $0 } ?? false
         let actions = OrderPageView.Actions(
-            canPay: isBuyer && order.status == .created,
-            canShip: isSeller && order.status == .paid,
-            canConfirm: isBuyer && order.status == .shipped && !order.escrowFrozen,
-            canTrack: isSeller && order.status == .shipped,
-            canExtend: isSeller && order.status == .shipped && !order.confirmationExtended,
-            canRequestRefund: isBuyer && order.refundRequest == nil && (order.status == .shipped || (order.status == .completed && withinReturns)),
-            canRefund: (isSeller || viewer.isStaff) && (order.status == .shipped || (order.status == .completed && withinReturns)),
-            canCancel: (isBuyer || isSeller || viewer.isStaff) && (order.status == .created || order.status == .paid),
+            canPay: allowed.contains(.pay),
+            canShip: allowed.contains(.ship),
+            canConfirm: allowed.contains(.confirmReceipt),
+            canTrack: allowed.contains(.addTracking) && order.status == .shipped,
+            canExtend: allowed.contains(.extendConfirmation),
+            canRequestRefund: allowed.contains(.requestRefund) && order.refundRequest == nil,
+            canRefund: allowed.contains(.refund) && !isStaff,
+            canCancel: allowed.contains(.cancel) && !isStaff,
+            canDecide: isStaff && (allowed.contains(.refund) || allowed.contains(.cancel)),
             statementAllowed: order.totalMinor <= services.settings.escrow.microPaymentLimitMinor,
-            refundDefault: Money.format(order.refundRequest?.amountMinor ?? order.totalMinor, order.currency)
+            refundDefault: Money.format(min(order.refundRequest?.amountMinor ?? order.refundableMinor, order.refundableMinor), order.currency),
+            testCards: services.payments.provider.name == "sandbox" ? SandboxPaymentProvider.testCards : []
         )
         let anyAction = actions.canPay || actions.canShip || actions.canConfirm || actions.canTrack || actions.canExtend
-            || actions.canRequestRefund || actions.canRefund || actions.canCancel
+            || actions.canRequestRefund || actions.canRefund || actions.canCancel || actions.canDecide
         let policy = order.policy
         let policyText = (policy.returnWindowDays > 0 ? "\(policy.returnWindowDays)-day no-reason returns" : "No returns")
             + (policy.genuineGoodsGuarantee ? "; genuine goods guaranteed" : "")
@@ -216,12 +233,12 @@ struct EscrowPages: Sendable {
             policyText: policyText,
             sellerProfileURL: "/merchants/\(order.sellerID)",
             payByText: order.status == .created ? PageFormat.dateTime(order.payBy) : nil,
-            confirmByText: order.status == .shipped ? order.confirmBy.map(PageFormat.dateTime) : nil,
+            confirmByText: order.status == .shipped && order.refundRequest == nil ? order.confirmBy.map(PageFormat.dateTime) : nil,
             returnDeadlineText: order.status == .completed && withinReturns ? order.returnDeadline.map(PageFormat.dateTime) : nil,
-            refundRequestText: order.refundRequest.map { "The buyer asked for a refund of \(Money.format($0.amountMinor, order.currency)): \($0.reason)" },
+            refundRequestText: order.refundRequest.map { "The buyer asked for a refund of \(Money.format($0.amountMinor, order.currency)): \($0.reason). Automatic completion is paused until the seller answers." },
             items: order.items.map {
                 .init(title: $0.title, quantity: $0.quantity, unitPrice: Money.format($0.unitPriceMinor, order.currency),
-                      lineTotal: Money.format($0.unitPriceMinor * Int64($0.quantity), order.currency))
+                      lineTotal: Money.format($0.unitPriceMinor.multipliedChecked(by: Int64($0.quantity)) ?? .max, order.currency))
             },
             shipment: order.shipment.map { shipment in
                 .init(carrier: shipment.carrier, trackingNumber: shipment.trackingNumber,
@@ -230,6 +247,7 @@ struct EscrowPages: Sendable {
             timeline: order.timeline.map { .init(at: PageFormat.dateTime($0.at), detail: $0.detail) },
             seller: sellerSummary,
             actions: anyAction ? actions : nil,
+            decisions: decisions,
             ratings: ratings,
             error: error
         )
@@ -241,6 +259,7 @@ struct EscrowPages: Sendable {
     struct ActionForm: Decodable, CSRFProtectedForm, Sendable {
         var csrfToken: String?
         var method: String?
+        var cardToken: String?
         var carrier: String?
         var trackingNumber: String?
         var location: String?
@@ -248,6 +267,7 @@ struct EscrowPages: Sendable {
         var days: String?
         var reason: String?
         var amount: String?
+        var decision: String?
     }
 
     private func act(_ request: Request) async throws -> Response {
@@ -267,20 +287,20 @@ struct EscrowPages: Sendable {
             let notice: String
             switch action {
             case "pay":
-                let method: PaymentMethod =
-                    switch form.method ?? "" {
-                    case "balance": .balance
-                    case "statement": .statement
-                    case let token: .card(token: token.isEmpty ? "tok_visa" : token)
-                    }
+                let method: PaymentMethod
+                switch form.method ?? "" {
+                case "balance": method = .balance
+                case "statement": method = .statement()
+                case "card": method = .card(token: form.cardToken ?? "")
+                default: throw ValidationError(field: "method", "Choose how to pay.")
+                }
                 _ = try await services.escrow.pay(id, with: method, by: principal)
                 notice = "paid"
             case "ship":
                 _ = try await services.escrow.perform(.ship(carrier: form.carrier ?? "", trackingNumber: form.trackingNumber ?? ""), on: id, by: principal)
                 notice = "shipped"
             case "tracking":
-                let event = TrackingEvent(at: services.clock.now(), location: (form.location ?? "").trimmingWhitespace(), description: (form.description ?? "").trimmingWhitespace())
-                guard !event.location.isEmpty, !event.description.isEmpty else { throw ValidationError(field: "location", "Say where and what happened.") }
+                let event = TrackingEvent(at: services.clock.now(), location: form.location ?? "", description: form.description ?? "")
                 _ = try await services.escrow.perform(.addTracking(event), on: id, by: principal)
                 notice = "tracking-added"
             case "confirm":
@@ -290,16 +310,18 @@ struct EscrowPages: Sendable {
                 _ = try await services.escrow.perform(.extendConfirmation(days: Int(form.days ?? "") ?? 0), on: id, by: principal)
                 notice = "extended"
             case "refund-request":
-                let reason = (form.reason ?? "").trimmingWhitespace()
-                guard !reason.isEmpty else { throw ValidationError(field: "reason", "Say why you ask for a refund.") }
-                _ = try await services.escrow.perform(.requestRefund(amountMinor: try amount(), reason: String(reason.prefix(500))), on: id, by: principal)
+                _ = try await services.escrow.perform(.requestRefund(amountMinor: try amount(), reason: form.reason ?? ""), on: id, by: principal)
                 notice = "refund-requested"
             case "refund":
-                _ = try await services.escrow.perform(.refund(amountMinor: try amount(), reason: nil), on: id, by: principal)
+                _ = try await services.escrow.perform(.refund(amountMinor: try amount(), reason: form.reason), on: id, by: principal)
                 notice = "refunded"
             case "cancel":
-                _ = try await services.escrow.perform(.cancel(reason: nil), on: id, by: principal)
+                _ = try await services.escrow.perform(.cancel(reason: form.reason), on: id, by: principal)
                 notice = "cancelled"
+            case "decisions":
+                let kind: StaffDecision.Action = form.decision == "cancel" ? .cancel : .refund
+                let decision = try await services.escrow.proposeDecision(kind, amountMinor: try amount(), reason: form.reason ?? "", on: id, by: principal)
+                notice = decision.status == .awaitingApproval ? "decision-awaiting-approval" : "decision-executed"
             default:
                 throw WebError.routeNotFound
             }
@@ -326,7 +348,7 @@ struct EscrowPages: Sendable {
     private func sellerDashboard(_ request: Request, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let viewer = try site.requireViewer(request)
         guard viewer.has(.seller) else { throw AccessError.forbidden("The seller dashboard is for sellers.") }
-        let toShip = try await services.store.read { try await $0.orders.list(.seller(viewer.id), status: .paid, after: nil, limit: 100) }
+        let toShip = try await services.escrow.orders(role: .seller, status: .paid, page: try PageRequest(limit: 100), by: site.principal).items
         let recent = try await services.escrow.orders(role: .seller, status: nil, page: try PageRequest(limit: 100), by: site.principal).items.suffix(20).reversed()
         let policy = try await services.escrow.policy(of: viewer.id)
         let balances = try await services.ledger.balances(of: viewer.id)

@@ -1,5 +1,4 @@
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,3 @@
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import Hummingbird
@@ -16,14 +15,13 @@ struct OperationsRoutes: Sendable {
             Self.json(#"{"status":"ok"}"#)
         }
         router.get("/ready") { _, _ in
-            let reachable = await services.store.database.isReachable()
-            let current = reachable ? ((try? await Migrator(database: services.store.database).isCurrent()) ?? false) : false
-            guard reachable, current else {
-                var response = Self.json(#"{"status":"unavailable","database":"\#(reachable ? "schema not current" : "unreachable")"}"#)
+            let readiness = await services.readiness()
+            guard readiness.ready else {
+                var response = Self.json(#"{"status":"unavailable","database":"\#(readiness.problem ?? "unavailable")"}"#)
                 response.status = .serviceUnavailable
                 return response
             }
-            return Self.json(#"{"status":"ready","database":"\#(services.store.kind.rawValue)"}"#)
+            return Self.json(#"{"status":"ready","database":"\#(readiness.database)"}"#)
         }
         router.get("/metrics") { _, _ in
             Response(

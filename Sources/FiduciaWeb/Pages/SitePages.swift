@@ -1,6 +1,5 @@
 import FiduciaAPI
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import Hummingbird
@@ -25,9 +24,8 @@ struct SitePages: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.page("/") { request in
-            let (members, sellers) = try await site.services.store.read { repositories in
-                (try await repositories.users.count(), try await repositories.credit.topSellers(limit: 10))
-            }
+            let members = try await site.services.accounts.memberCount()
+            let sellers = try await site.services.credit.rankedSellers(limit: 10)
             let view = HomeView(
                 stats: .init(members: members),
                 sellers: sellers.map { .init(id: $0.id.rawValue, name: $0.displayName, tier: $0.tier.rawValue, tierName: $0.tier.name, score: $0.score) }

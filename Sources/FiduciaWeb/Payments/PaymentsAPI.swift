@@ -1,6 +1,5 @@
 import FiduciaAPI
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import OpenAPIRuntime
@@ -68,7 +67,9 @@ extension FiduciaAPIHandler {
 extension Components.Schemas.Balance {
     init(_ balance: UserBalance) {
         self.init(
-            currency: balance.currency.code, availableMinor: balance.availableMinor, heldAsBuyerMinor: balance.heldAsBuyerMinor,
+            currency: balance.currency.code, availableMinor: balance.availableMinor, reservedMinor: balance.reservedMinor,
+            withdrawableMinor: balance.withdrawableMinor, reserveExplanation: balance.reserveExplanation,
+            refundingToCardMinor: balance.refundingToCardMinor, heldAsBuyerMinor: balance.heldAsBuyerMinor,
             incomingAsSellerMinor: balance.incomingAsSellerMinor, payingOutMinor: balance.payingOutMinor, depositMinor: balance.depositMinor,
             debtMinor: balance.debtMinor, statementMinor: balance.statementMinor
         )
@@ -79,7 +80,8 @@ extension Components.Schemas.Payout {
     init(_ payout: Payout) {
         self.init(
             id: payout.id.rawValue, currency: payout.currency.code, amountMinor: payout.amountMinor, destination: payout.destination,
-            status: .init(rawValue: payout.status.rawValue)!, failureReason: payout.failureReason, createdAt: payout.createdAt, settledAt: payout.settledAt
+            status: .init(rawValue: payout.status.rawValue)!, failureReason: payout.failureReason, createdAt: payout.createdAt,
+            submittedAt: payout.submittedAt, settledAt: payout.settledAt
         )
     }
 }
@@ -90,7 +92,7 @@ extension Components.Schemas.LedgerReport {
             clean: report.isClean,
             transfersChecked: Int64(report.transfersChecked),
             accountsChecked: Int64(report.accountsChecked),
-            problems: report.problems,
+            findings: report.findings.map { .init(code: .init(rawValue: $0.code.rawValue)!, message: $0.message) },
             currencies: report.totals.keys.sorted().map { currency in
                 let totals = report.totals[currency]!
                 return .init(

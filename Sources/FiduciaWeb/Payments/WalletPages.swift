@@ -1,11 +1,9 @@
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import Hummingbird
 
-/// The user's money: balances, payouts, deposit, saved card and statements; and the
-/// administrators' view of the ledger.
+/// The user's money: balances (with the payout reserve), payouts, deposit, saved card and statements.
 struct WalletPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
@@ -15,18 +13,12 @@ struct WalletPages: Sendable {
         router.page("/wallet/payout", method: .post) { request in try await payout(request) }
         router.page("/wallet/deposit", method: .post) { request in try await deposit(request) }
         router.page("/wallet/card", method: .post) { request in try await saveCard(request) }
-        router.page("/admin/ledger") { request in try await ledger(request, report: nil) }
-        router.page("/admin/ledger/verify", method: .post) { request in
-            struct VerifyForm: Decodable, CSRFProtectedForm { var csrfToken: String? }
-            _ = try await site.form(VerifyForm.self, from: request)
-            _ = try site.principal.requireRole(.admin, .moderator)
-            return try await ledger(request, report: try await services.ledger.verify())
-        }
     }
 
     struct WalletView: Sendable {
         struct BalanceRow: Sendable {
-            let currency, available, heldAsBuyer, incomingAsSeller, payingOut, deposit, debt, statement: String
+            let currency, available, withdrawable, reserved, heldAsBuyer, incomingAsSeller, payingOut, refundingToCard, deposit, debt, statement: String
+            let reserveExplanation: String?
         }
         struct PayoutRow: Sendable { let id, amount, destination, status: String }
         struct StatementRow: Sendable { let month: String; let itemCount: Int; let total, status: String }
@@ -35,6 +27,8 @@ struct WalletPages: Sendable {
         let statements: [StatementRow]
         let card: String?
         let isSeller: Bool
+        /// The payment provider's test cards, when it is the sandbox (a hint beside the card fields).
+        let testCards: [String]
         let error: String?
     }
 
@@ -48,9 +42,11 @@ struct WalletPages: Sendable {
             balances: balances.map { balance in
                 let format = { (minor: Int64) in Money.format(minor, balance.currency) }
                 return .init(
-                    currency: balance.currency.code, available: format(balance.availableMinor), heldAsBuyer: format(balance.heldAsBuyerMinor),
+                    currency: balance.currency.code, available: format(balance.availableMinor), withdrawable: format(balance.withdrawableMinor),
+                    reserved: format(balance.reservedMinor), heldAsBuyer: format(balance.heldAsBuyerMinor),
                     incomingAsSeller: format(balance.incomingAsSellerMinor), payingOut: format(balance.payingOutMinor),
-                    deposit: format(balance.depositMinor), debt: format(balance.debtMinor), statement: format(balance.statementMinor)
+                    refundingToCard: format(balance.refundingToCardMinor), deposit: format(balance.depositMinor), debt: format(balance.debtMinor),
+                    statement: format(balance.statementMinor), reserveExplanation: balance.reservedMinor > 0 ? balance.reserveExplanation : nil
                 )
             },
             payouts: payouts.map {
@@ -63,6 +59,7 @@ struct WalletPages: Sendable {
             },
             card: card?.label,
             isSeller: viewer.has(.seller),
+            testCards: services.payments.provider.name == "sandbox" ? SandboxPaymentProvider.testCards : [],
             error: error
         )
         return site.renderer.render("wallet", page: view, request: request, status: status)
@@ -76,8 +73,12 @@ struct WalletPages: Sendable {
         var source: String?
         var cardToken: String?
 
+        /// The amount in minor units of the form's currency; an unknown currency is refused, never
+        /// replaced by a default.
         func amountMinor() throws -> Int64 {
-            let currency = Currency((self.currency ?? "").uppercased()) ?? Currency("EUR")!
+            guard let currency = Currency((self.currency ?? "").uppercased()) else {
+                throw ValidationError(field: "currency", "The currency must be an ISO 4217 code such as EUR.")
+            }
             guard let minor = Money.parseMinor(amount ?? "", currency: currency) else {
                 throw ValidationError(field: "amount", "Write the amount like 12.50.")
             }
@@ -106,7 +107,7 @@ struct WalletPages: Sendable {
 
     private func deposit(_ request: Request) async throws -> Response {
         try await handle(request, notice: "deposit-placed") { form in
-            let source: PaymentsService.Source = form.source == "balance" ? .balance : .card(token: "tok_visa")
+            let source: PaymentsService.Source = form.source == "balance" ? .balance : .card(token: form.cardToken ?? "")
             _ = try await services.payments.placeDeposit(currency: (form.currency ?? "").uppercased(), amountMinor: try form.amountMinor(), from: source, by: site.principal)
         }
     }
@@ -115,51 +116,5 @@ struct WalletPages: Sendable {
         try await handle(request, notice: "card-saved") { form in
             _ = try await services.payments.saveCard(token: form.cardToken ?? "", by: site.principal)
         }
-    }
-
-    // MARK: Administrators
-
-    struct LedgerView: Sendable {
-        struct Totals: Sendable { let currency, escrow, fees, fund, claims, users: String }
-        struct TransferRow: Sendable { let at, purpose, mode, amount, reference: String }
-        struct ReportView: Sendable { let clean: Bool; let transfersChecked: Int; let accountsChecked: Int; let problems: [String] }
-        let transferCount: Int
-        let totals: [Totals]
-        let transfers: [TransferRow]
-        let report: ReportView?
-    }
-
-    private func ledger(_ request: Request, report: LedgerAudit.Report?) async throws -> Response {
-        _ = try site.requireViewer(request)
-        _ = try site.principal.requireRole(.admin, .moderator)
-        let (count, accounts, recent, held) = try await services.store.read { repositories in
-            (
-                try await repositories.ledger.transferCount(), try await repositories.ledger.allAccounts(),
-                try await repositories.ledger.recentTransfers(limit: 25), try await repositories.orders.heldTotals()
-            )
-        }
-        var byCurrency: [Currency: [LedgerAccountKind: Int64]] = [:]
-        for account in accounts {
-            byCurrency[account.currency, default: [:]][account.kind, default: 0] += account.balances.postedCreditBalance
-        }
-        let totals = Set(byCurrency.keys).union(held.keys).sorted().map { currency -> LedgerView.Totals in
-            let kinds = byCurrency[currency] ?? [:]
-            let format = { (minor: Int64) in Money.format(minor, currency) }
-            return .init(
-                currency: currency.code, escrow: format(held[currency] ?? 0), fees: format(kinds[.fees] ?? 0),
-                fund: format(kinds[.guaranteeFund] ?? 0), claims: format(kinds[.guaranteeClaims] ?? 0),
-                users: format((kinds[.available] ?? 0) + (kinds[.deposit] ?? 0))
-            )
-        }
-        let view = LedgerView(
-            transferCount: count,
-            totals: totals,
-            transfers: recent.map {
-                .init(at: PageFormat.dateTime($0.createdAt), purpose: $0.purpose.rawValue, mode: $0.mode.storageName,
-                      amount: Money.format($0.amountMinor, $0.currency), reference: $0.reference)
-            },
-            report: report.map { .init(clean: $0.isClean, transfersChecked: $0.transfersChecked, accountsChecked: $0.accountsChecked, problems: $0.problems) }
-        )
-        return site.renderer.render("admin-ledger", page: view, request: request)
     }
 }

@@ -94,6 +94,7 @@ extension FailureKind {
         case .unprocessable: .unprocessableContent
         case .tooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests
+        case .unavailable: .serviceUnavailable
         }
     }
 }

@@ -1,6 +1,5 @@
 import FiduciaAPI
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 
@@ -52,10 +51,13 @@ extension FiduciaAPIHandler {
 
     func listFraudAlerts(_ input: Operations.ListFraudAlerts.Input) async throws -> Operations.ListFraudAlerts.Output {
         _ = try principal.requireRole(.moderator, .admin)
-        let limit = min(PageRequest.maximumLimit, Int(input.query.limit ?? PageRequest.defaultLimit))
+        // Every limit and cursor goes through PageRequest, which refuses what is out of range.
+        let page = try PageRequest(limit: input.query.limit.map { Int(clamping: $0) })
+        let minimumRisk = input.query.minimumRisk ?? FraudAssessment.alertThreshold
+        guard (0...1).contains(minimumRisk) else { throw ValidationError(field: "minimumRisk", "The minimum risk must be between 0 and 1.") }
         try await services.trust.sync()
-        let alerts = await services.trust.fraudAlerts(minimumRisk: input.query.minimumRisk ?? FraudAssessment.alertThreshold).prefix(limit)
-        let users = try await services.store.read { try await $0.users.find(alerts.map(\.user)) }
+        let alerts = await services.trust.fraudAlerts(minimumRisk: minimumRisk).prefix(page.limit)
+        let users = try await services.accounts.users(alerts.map(\.user))
         return .ok(.init(body: .json(.init(items: alerts.map { alert in
             .init(
                 userId: alert.user.rawValue, displayName: users[alert.user]?.displayName ?? alert.user.rawValue, risk: alert.assessment.risk,
@@ -100,7 +102,7 @@ extension Components.Schemas.TrustProfile {
             completedTrades: Int64(profile.completedTrades),
             refundedTrades: Int64(profile.refundedTrades),
             memberSince: profile.user.createdAt,
-            depositMajor: profile.role == .seller ? profile.depositMajor : nil,
+            deposit: profile.role == .seller ? profile.deposit.map { .init(amountMinor: $0.amountMinor, currency: $0.currency.code) } : nil,
             trust: .init(
                 value: profile.engineTrust.value, confidence: profile.engineTrust.confidence,
                 factors: profile.engineTrust.factors.map { .init(factor: $0.name, effect: $0.effect, explanation: $0.explanation) }

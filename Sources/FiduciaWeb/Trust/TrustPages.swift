@@ -1,5 +1,4 @@
 import FiduciaDomain
-import FiduciaPersistence
 import FiduciaServices
 import Foundation
 import HTTPTypes
@@ -123,7 +122,7 @@ struct TrustPages: Sendable {
                     canReply: viewer?.id == id && rating.reply == nil && rating.isPublished
                 )
             },
-            deposit: String(format: "%.2f", profile.depositMajor),
+            deposit: profile.deposit?.description ?? "none",
             trustPercent: Int((profile.engineTrust.value * 100).rounded()),
             trustConfidencePercent: Int((profile.engineTrust.confidence * 100).rounded()),
             tiers: Tier.allCases.map { .init(name: $0.name, rule: $0.rule) },
@@ -229,7 +228,7 @@ struct TrustPages: Sendable {
         _ = try site.principal.requireRole(.moderator, .admin)
         try await services.trust.sync()
         let alerts = await services.trust.fraudAlerts().prefix(200)
-        let users = try await services.store.read { try await $0.users.find(alerts.map(\.user)) }
+        let users = try await services.accounts.users(alerts.map(\.user))
         let view = AlertsView(alerts: alerts.map { alert in
             .init(id: alert.user.rawValue, name: users[alert.user]?.displayName ?? alert.user.rawValue,
                   riskPercent: Int((alert.assessment.risk * 100).rounded()), reasons: alert.assessment.reasons.map(\.explanation))

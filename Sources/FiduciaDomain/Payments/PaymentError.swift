@@ -4,12 +4,20 @@ public enum PaymentError: DomainError, Equatable {
     case unknownCard
     case cardDeclined(String)
     case monthNotOver(String)
+    /// Another charge for the same order or statement is in flight (or its outcome is being
+    /// reconciled after a failure); a second one could charge twice.
+    case paymentInProgress
+    /// The provider did not answer; whether it charged is found out by reconciliation.
+    case providerUnavailable
+    /// A statement's total changed between asking for its charge and recording it.
+    case statementChanged
 
     public var kind: FailureKind {
         switch self {
         case .savedCardRequired, .cardDeclined: .unprocessable
         case .unknownCard: .invalidInput
-        case .monthNotOver: .conflict
+        case .monthNotOver, .paymentInProgress, .statementChanged: .conflict
+        case .providerUnavailable: .unavailable
         }
     }
 
@@ -19,6 +27,9 @@ public enum PaymentError: DomainError, Equatable {
         case .unknownCard: "validation-failed"
         case .cardDeclined: "payment-declined"
         case .monthNotOver: "month-not-over"
+        case .paymentInProgress: "payment-in-progress"
+        case .providerUnavailable: "payment-provider-unavailable"
+        case .statementChanged: "statement-changed"
         }
     }
 
@@ -28,6 +39,9 @@ public enum PaymentError: DomainError, Equatable {
         case .unknownCard: "Some fields are invalid"
         case .cardDeclined: "Payment declined"
         case .monthNotOver: "Month not over"
+        case .paymentInProgress: "Payment in progress"
+        case .providerUnavailable: "Payment provider unavailable"
+        case .statementChanged: "Statement changed"
         }
     }
 
@@ -37,6 +51,9 @@ public enum PaymentError: DomainError, Equatable {
         case .unknownCard: "The payment provider does not know this card token."
         case .cardDeclined(let reason): "The payment was declined: \(reason). Nothing was charged; try another card."
         case .monthNotOver(let month): "Statements of \(month) can be closed once the month is over."
+        case .paymentInProgress: "A payment for this is already being processed. If it does not complete, it is settled within a few minutes; then try again."
+        case .providerUnavailable: "The payment provider did not answer. If it charged, the payment is applied (or refunded) within a few minutes; nothing is charged twice."
+        case .statementChanged: "The statement changed while it was being charged; the charge is refunded and the statement is charged again at the next close."
         }
     }
 
