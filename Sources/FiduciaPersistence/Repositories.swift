@@ -23,7 +23,7 @@ public struct Repositories: Sendable {
         self.kind = kind
         self.sql = sql
         self.users = SQLUserRepository(sql: sql)
-        self.sessions = SQLSessionRepository(sql: sql)
+        self.sessions = SQLSessionRepository(sql: sql, kind: kind)
         self.apiClients = SQLAPIClientRepository(sql: sql)
         self.idempotency = SQLIdempotencyRepository(sql: sql)
         self.secrets = SQLServerSecretRepository(sql: sql)

@@ -183,6 +183,7 @@ struct TrustEngineTests {
         var random = SplitMix(seed: seed)
         var engine = engine(established: 60)
         var time = start + 200 * Self.day
+        var checked = 0
         for _ in 0..<800 {
             time += Double(random.next() % 40_000)
             let source = Int32(random.next() % 60)
@@ -199,7 +200,10 @@ struct TrustEngineTests {
             let before = trial.trustValue(of: ratee, at: time)
             trial.apply(.init(source: rater, target: ratee, value: Double(random.next() % 10 + 1) / 10, time: time))
             #expect(trial.trustValue(of: ratee, at: time) >= before - 1e-12)
+            checked += 1
         }
+        // The property must have been put to the test, not skipped by the guard every time.
+        #expect(checked >= 200, "seed \(seed): only \(checked) clean raters")
     }
 
     @Test func evidenceWeightRewardsValueAndEscrow() {

@@ -412,16 +412,18 @@ struct EscrowServiceTests {
     func theLedgerRefusesToChangeATransfer(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withServices(kind) { services async throws in
             try await services.ledger.topUpGuaranteeFund(currency: Currency("EUR")!, amountMinor: 100, reference: "seed")
-            await #expect(throws: (any Error).self) {
-                try await services.store.database.transaction { sql in try await sql.raw("UPDATE ledger_transfers SET amount_minor = 1").run() }
+            // The triggers refuse with their own message (a constraint or a typo would say something else).
+            for statement in ["UPDATE ledger_transfers SET amount_minor = 1", "DELETE FROM ledger_transfers"] {
+                let refused = await #expect(throws: (any Error).self) {
+                    try await services.store.database.transaction { sql in try await sql.raw(SQLQueryString(statement)).run() }
+                }
+                #expect(String(reflecting: refused).contains("ledger transfers are append-only"), "\(statement): \(String(reflecting: refused))")
             }
-            await #expect(throws: (any Error).self) {
-                try await services.store.database.transaction { sql in try await sql.raw("DELETE FROM ledger_transfers").run() }
-            }
-            // Tampering with a stored balance is caught by the audit.
+            #expect(try await services.store.read { try await $0.ledger.transferCount() } == 1)
+            // Tampering with a stored balance is caught by the audit, and named.
             try await services.store.database.transaction { sql in try await sql.raw("UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE kind = 'guaranteeFund'").run() }
             let report = try await services.ledger.verify()
-            #expect(!report.isClean)
+            #expect(Set(report.findings.map(\.code)) == [.totalsMismatch])
         }
     }
 }

@@ -84,7 +84,14 @@ struct RatingServiceTests {
             try await runner.runDueJobs()
             let stored = try #require(try await services.store.read { try await $0.credit.latest(user: seller.0.id, role: .seller) })
             #expect(stored.breakdown.contains { $0.factor == "ratings.negative" || $0.factor == "ratings.negative.recent" })
-            #expect(stored.score < 400 + 15 * 1)
+            // By hand: the buyer is brand new, so the engine gives them credibility 0 and the rating
+            // weight 0.3 (credibility) × (0.5 + 0.5 · log10(1 + 50) / 3) = 0.7846 (a 50.00 EUR trade)
+            // × 1 (published today) = 0.2354; a recent negative costs 180 × 0.2354 = 42.4. One
+            // completed trade adds 15 · ln 2 = 10.4. 400 − 42.4 + 10.4 = 368.
+            #expect(await services.trust.ratingWeight(rater: buyer.id, ratee: seller.0.id)?.credibility == 0)
+            #expect(stored.breakdown.map(\.factor) == ["newcomer", "ratings.negative.recent", "trades"])
+            #expect(stored.breakdown.map(\.effect) == [400, -42, 10])
+            #expect(stored.score == 368)
             let history = try await services.store.read { try await $0.credit.history(user: seller.0.id, role: .seller, limit: 10) }
             #expect(history.count >= 2)
             #expect(try await services.store.read { try await $0.credit.latest(user: buyer.id, role: .buyer) } != nil)

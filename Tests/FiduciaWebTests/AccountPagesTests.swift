@@ -32,8 +32,9 @@ struct AccountPagesTests {
         fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
     }
 
-    @Test func signUpLogOutAndLogInThroughTheForms() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func signUpLogOutAndLogInThroughTheForms(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             var browser = Browser()
             func visit(_ method: HTTPRequest.Method, _ path: String, form: [String: String]? = nil) async throws -> TestResponseLike {
                 var headers = ["Cookie": browser.cookieHeader]
@@ -100,8 +101,9 @@ struct AccountPagesTests {
         }
     }
 
-    @Test func pagesAnswerProblemsAsPagesAndNeverLoadOtherSites() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func pagesAnswerProblemsAsPagesAndNeverLoadOtherSites(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let missing = try await web.request(.get, "/no-such-page", headers: ["Accept": "text/html"])
             #expect(missing.status == .notFound)
             #expect(missing.headers[.contentType]?.hasPrefix("text/html") == true)

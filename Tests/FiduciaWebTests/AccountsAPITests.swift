@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Accounts API")
 struct AccountsAPITests {
-    @Test(arguments: TestDatabaseKind.allCases.filter(TestDatabases.kinds.contains))
+    @Test(arguments: TestDatabases.kinds)
     func signUpLogInCurrentUserLogOut(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in
             let created = try await web.request(.post, "/v1/users", json: #"{"email":"Ann@Example.com","password":"correct horse battery","displayName":"Ann","roles":["buyer","seller"]}"#)
@@ -32,8 +32,9 @@ struct AccountsAPITests {
         }
     }
 
-    @Test func privateFieldsAreHiddenFromOthers() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func privateFieldsAreHiddenFromOthers(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let ann = try await web.user("ann")
             let bob = try await web.user("bob")
             let asBob = try await web.request(.get, "/v1/users/\(ann.id)", token: bob.token)
@@ -48,8 +49,9 @@ struct AccountsAPITests {
         }
     }
 
-    @Test func wrongCredentialsAreOneAnswerForUnknownEmailAndWrongPassword() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func wrongCredentialsAreOneAnswerForUnknownEmailAndWrongPassword(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             try await web.signUp("ann")
             let wrongPassword = try await web.request(.post, "/v1/sessions", json: #"{"email":"ann@example.com","password":"not the password"}"#)
             let unknownEmail = try await web.request(.post, "/v1/sessions", json: #"{"email":"zed@example.com","password":"not the password"}"#)
@@ -62,8 +64,28 @@ struct AccountsAPITests {
         }
     }
 
-    @Test func guessingPasswordsIsThrottledPerAccountForAWhile() async throws {
-        try await WebHarness.run { web in
+    /// A burst of concurrent guesses gets exactly the allowed number of passwords checked.
+    @Test(arguments: TestDatabases.kinds)
+    func concurrentGuessesCannotExceedTheLimit(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            try await web.signUp("ann")
+            let wrong = #"{"email":"ann@example.com","password":"not the password"}"#
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<30 {
+                    group.addTask { try await web.request(.post, "/v1/sessions", json: wrong).status.code }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count == AccountRules.logInFailureLimit, "\(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count == 30 - AccountRules.logInFailureLimit, "\(statuses)")
+            let right = try await web.request(.post, "/v1/sessions", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+            #expect(right.status == .tooManyRequests)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func guessingPasswordsIsThrottledPerAccountForAWhile(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             try await web.signUp("ann")
             try await web.signUp("bob")
             let wrong = #"{"email":"Ann@Example.com ","password":"not the password"}"#
@@ -84,8 +106,9 @@ struct AccountsAPITests {
         }
     }
 
-    @Test func onlyAdministratorsGrantStaffRolesAndListUsers() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func onlyAdministratorsGrantStaffRolesAndListUsers(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let forbidden = try await web.request(.post, "/v1/users", json: #"{"email":"m@example.com","password":"correct horse battery","displayName":"M","roles":["moderator"]}"#)
             #expect(forbidden.status == .badRequest)
             #expect((forbidden.object["errors"] as? [[String: Any]])?.first?["field"] as? String == "roles")
@@ -117,8 +140,9 @@ struct AccountsAPITests {
         }
     }
 
-    @Test func apiClientsCreateUsersAndActOnlyForThem() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func apiClientsCreateUsersAndActOnlyForThem(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let admin = try await web.administrator()
             let registered = try await web.request(.post, "/v1/api-clients", json: #"{"name":"Tea Market"}"#, token: admin)
             #expect(registered.status == .created)

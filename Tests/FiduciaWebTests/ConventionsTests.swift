@@ -8,8 +8,9 @@ import Testing
 @Suite("HTTP conventions")
 struct ConventionsTests {
     /// Each of these is refused with a 4xx problem, and none writes anything.
-    @Test func badInputGetsAProblemAndChangesNothing() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func badInputGetsAProblemAndChangesNothing(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let cases: [(String, HTTPRequest.Method, String?, [String: String], Int, String)] = [
                 ("/v1/users", .post, "{not json", [:], 400, "malformed-request"),
                 ("/v1/users", .post, "[]", [:], 400, "malformed-request"),
@@ -33,13 +34,15 @@ struct ConventionsTests {
                 #expect((response.object["detail"] as? String)?.isEmpty == false)
             }
             let wrongType = try await web.request(.post, "/v1/users", headers: ["Content-Type": "text/plain"])
-            #expect(wrongType.status.code == 415 || wrongType.status.code == 400)
+            #expect(wrongType.status.code == 415, "\(wrongType.text)")
+            #expect(wrongType.problemType == "/problems/unsupported-media-type")
             #expect(try await web.userCount() == 0)
         }
     }
 
-    @Test func idempotencyKeyReplaysTheFirstResponse() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func idempotencyKeyReplaysTheFirstResponse(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let body = #"{"email":"ann@example.com","password":"correct horse battery","displayName":"Ann"}"#
             let first = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "signup-1"])
             let second = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "signup-1"])
@@ -67,8 +70,9 @@ struct ConventionsTests {
         }
     }
 
-    @Test func requestIDsAreKeptWhenSaneAndMadeOtherwise() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func requestIDsAreKeptWhenSaneAndMadeOtherwise(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let kept = try await web.request(.get, "/health", headers: ["X-Request-Id": "trace-123"])
             #expect(kept.header("X-Request-Id") == "trace-123")
             let replaced = try await web.request(.get, "/health", headers: ["X-Request-Id": "bad id\twith tab"])
@@ -77,12 +81,13 @@ struct ConventionsTests {
         }
     }
 
-    @Test func operationsEndpoints() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func operationsEndpoints(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             #expect(try await web.request(.get, "/health").object["status"] as? String == "ok")
             let ready = try await web.request(.get, "/ready")
             #expect(ready.status == .ok)
-            #expect(ready.object["database"] as? String == "sqlite")
+            #expect(ready.object["database"] as? String == kind.rawValue)
             try await web.signUp("ann")
             let metrics = try await web.request(.get, "/metrics")
             #expect(metrics.text.contains(#"fiducia_http_requests_total{method="POST",route="/v1/users",status="201"} 1"#))
@@ -90,8 +95,9 @@ struct ConventionsTests {
         }
     }
 
-    @Test func openAPIDocumentAndReferenceAreServed() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func openAPIDocumentAndReferenceAreServed(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let document = try await web.request(.get, "/openapi.yaml")
             #expect(document.status == .ok)
             #expect(document.text.hasPrefix("openapi: 3.1"))

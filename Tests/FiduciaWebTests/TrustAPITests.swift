@@ -11,7 +11,7 @@ import Testing
 struct TrustAPITests {
     static let buyerRating = #"{"overall":"positive","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5,"comment":"Lovely tea"}"#
 
-    @Test(arguments: TestDatabaseKind.allCases.filter(TestDatabases.kinds.contains))
+    @Test(arguments: TestDatabases.kinds)
     func ratingsAreDoubleBlindOverTheAPI(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in
             let buyer = try await web.user("ann")
@@ -45,8 +45,9 @@ struct TrustAPITests {
         }
     }
 
-    @Test func badRatingsAreRefused() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func badRatingsAreRefused(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let buyer = try await web.user("ann")
             let seller = try await web.user("tea", roles: ["seller"])
             let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
@@ -69,8 +70,9 @@ struct TrustAPITests {
         }
     }
 
-    @Test func theTrustProfileExplainsTheScore() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func theTrustProfileExplainsTheScore(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let buyer = try await web.user("ann")
             let seller = try await web.user("tea", roles: ["seller"])
             for _ in 0..<2 {
@@ -98,20 +100,52 @@ struct TrustAPITests {
         }
     }
 
-    @Test func fraudAlertsAreForModerators() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func fraudAlertsAreForModerators(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let buyer = try await web.user("ann")
             #expect(try await web.request(.get, "/v1/fraud-alerts", token: buyer.token).status == .forbidden)
             #expect(try await web.request(.get, "/v1/fraud-alerts").status == .unauthorized)
             let admin = try await web.administrator()
-            let alerts = try await web.request(.get, "/v1/fraud-alerts?minimumRisk=0.3", token: admin)
-            #expect(alerts.status == .ok)
-            #expect(alerts.object["items"] is [Any])
+            #expect(try await web.request(.get, "/v1/fraud-alerts", token: admin).object["items"] as? [Any] != nil)
+            // A swarm: ten brand-new accounts each buy once from one seller and praise them within a week.
+            let seller = try await web.user("shill-target", roles: ["seller"])
+            var puppets: [String] = []
+            for index in 0..<10 {
+                let puppet = try await web.user("puppet\(index)")
+                let order = try await web.completedTrade(buyer: puppet.token, seller: seller, priceMinor: 500)
+                _ = try await web.request(.post, "/v1/orders/\(order)/rating", json: #"{"overall":"positive","itemAsDescribed":5,"serviceAttitude":5,"shippingSpeed":5}"#, token: puppet.token)
+                _ = try await web.request(.post, "/v1/orders/\(order)/rating", json: #"{"overall":"positive"}"#, token: seller.token)
+                puppets.append(puppet.id)
+            }
+            let alerts = try await web.request(.get, "/v1/fraud-alerts", token: admin)
+            let items = try #require(alerts.object["items"] as? [[String: Any]])
+            // Riskiest first: the seller, whose only partners are the ten (an isolated group, 0.9) and
+            // who was boosted by a swarm (0.3): 1 − 0.1 × 0.7 = 0.93. Then each puppet, for the swarm.
+            #expect(items.count == 11)
+            #expect(items.first?["userId"] as? String == seller.id)
+            #expect(items.first?["risk"] as? Double == 0.93)
+            #expect((items.first?["reasons"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == ["isolatedRing", "boostedBySwarm"])
+            #expect(Set(items.dropFirst().compactMap { $0["userId"] as? String }) == Set(puppets))
+            for item in items.dropFirst() {
+                #expect(item["risk"] as? Double == 0.7)
+                #expect((item["reasons"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == ["swarm"], "\(item)")
+            }
+            // Raise the bar and only the seller remains; every limit is checked in one place.
+            let high = try await web.request(.get, "/v1/fraud-alerts?minimumRisk=0.9", token: admin)
+            #expect((high.object["items"] as? [[String: Any]])?.compactMap { $0["userId"] as? String } == [seller.id])
+            #expect((try await web.request(.get, "/v1/fraud-alerts?limit=3", token: admin).object["items"] as? [Any])?.count == 3)
+            for query in ["limit=-1", "limit=0", "limit=101", "minimumRisk=2"] {
+                let refused = try await web.request(.get, "/v1/fraud-alerts?\(query)", token: admin)
+                #expect(refused.status == .badRequest, "\(query)")
+                #expect(refused.problemType == "/problems/validation-failed", "\(query): \(refused.text)")
+            }
         }
     }
 
-    @Test func profilePageBadgeAndAlertQueue() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func profilePageBadgeAndAlertQueue(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let buyer = try await web.user("ann")
             let seller = try await web.user("tea", roles: ["seller"])
             let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
@@ -135,8 +169,9 @@ struct TrustAPITests {
         }
     }
 
-    @Test func theHomePageRanksProvenSellers() async throws {
-        try await WebHarness.run { web in
+    @Test(arguments: TestDatabases.kinds)
+    func theHomePageRanksProvenSellers(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
             let buyer = try await web.user("ann")
             let proven = try await web.user("tea", roles: ["seller"])
             let newcomer = try await web.user("fresh", roles: ["seller"])

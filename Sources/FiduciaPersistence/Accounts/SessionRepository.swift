@@ -13,6 +13,10 @@ public protocol SessionRepository: Sendable {
 
     /// Failed log-ins, by normalised email address, for throttling (shared by every server).
     func recordFailedLogIn(email: String, at now: Date) async throws
+    /// Serialises log-in attempts for one address until the transaction ends (PostgreSQL: an
+    /// advisory lock; SQLite's single writer already does), so that counting the recent failures
+    /// and recording a new attempt happen as one step however many attempts race.
+    func lockLogInAttempts(email: String) async throws
     func failedLogIns(email: String, since: Date) async throws -> Int
     func clearFailedLogIns(email: String) async throws
     func deleteFailedLogIns(before cutoff: Date) async throws
@@ -20,6 +24,7 @@ public protocol SessionRepository: Sendable {
 
 struct SQLSessionRepository: SessionRepository {
     let sql: any SQLDatabase
+    let kind: DatabaseKind
 
     func insert(_ session: Session, tokenHash: String) async throws {
         try await sql.raw("""
@@ -50,6 +55,11 @@ struct SQLSessionRepository: SessionRepository {
 
     func deleteExpired(before cutoff: Date) async throws -> Int {
         try await sql.raw("DELETE FROM sessions WHERE expires_at < \(bind: cutoff.millisecondsSince1970) RETURNING id").all().count
+    }
+
+    func lockLogInAttempts(email: String) async throws {
+        guard kind == .postgres else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "log-in:" + email), 0))").run()
     }
 
     func recordFailedLogIn(email: String, at now: Date) async throws {

@@ -117,12 +117,16 @@ public struct AccountService: Sendable {
     public func logIn(email: String, password: String, kind: Session.Kind) async throws -> (session: Session, token: String, user: User) {
         let normalized = AccountRules.normalizeEmail(email)
         let now = clock.now()
-        let (found, failures) = try await store.read { repositories in
-            (try await repositories.users.findCredentials(email: normalized),
-             try await repositories.sessions.failedLogIns(email: normalized, since: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds)))
-        }
+        // Every attempt counts as a failure until it succeeds, and the count and the record are one
+        // step per address: a burst of concurrent guesses gets exactly the allowed number checked.
         // Checked before the password, so that guessing stops being possible, not just visible.
-        guard AccountRules.mayAttemptLogIn(recentFailures: failures) else { throw AccessError.tooManyLogInAttempts }
+        try await store.write { repositories in
+            try await repositories.sessions.lockLogInAttempts(email: normalized)
+            let failures = try await repositories.sessions.failedLogIns(email: normalized, since: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds))
+            guard AccountRules.mayAttemptLogIn(recentFailures: failures) else { throw AccessError.tooManyLogInAttempts }
+            try await repositories.sessions.recordFailedLogIn(email: normalized, at: now)
+        }
+        let found = try await store.read { try await $0.users.findCredentials(email: normalized) }
         let correct: Bool
         if let hash = found?.passwordHash {
             correct = try await passwords.verify(password, hash: hash)
@@ -130,16 +134,13 @@ public struct AccountService: Sendable {
             try await passwords.verifyDecoy(password)
             correct = false
         }
-        guard let found, correct else {
-            try await store.write { try await $0.sessions.recordFailedLogIn(email: normalized, at: now) }
-            throw AccessError.invalidCredentials
-        }
+        guard let found, correct else { throw AccessError.invalidCredentials }
         let lifetime = kind == .browser ? settings.browserSessionLifetimeSeconds : settings.bearerSessionLifetimeSeconds
         let session = Session(id: ids.make(), userID: found.user.id, kind: kind, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
         let token = SecretToken.make(prefix: Self.sessionTokenPrefix, random: random)
         try await store.write { repositories in
             try await repositories.sessions.insert(session, tokenHash: SecretToken.hash(token))
-            if failures > 0 { try await repositories.sessions.clearFailedLogIns(email: normalized) }
+            try await repositories.sessions.clearFailedLogIns(email: normalized)
         }
         return (session, token, found.user)
     }

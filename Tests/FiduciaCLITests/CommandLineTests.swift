@@ -1,0 +1,98 @@
+import FiduciaDomain
+import FiduciaPersistence
+import FiduciaTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+/// The `fiducia` executable end to end, as a separate process: its output and its exit code.
+@Suite("Command line")
+struct CommandLineTests {
+    /// The built `fiducia` beside the test bundle.
+    static var executable: URL {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fiducia")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/fiducia").standardizedFileURL
+    }
+
+    /// Runs `fiducia` with `arguments`; returns its exit code and standard output.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["FIDUCIA_DATABASE_URL"] = nil
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fiducia-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func ledgerVerifyExitsZeroWhenCleanAndOneOnAViolation() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("fiducia.sqlite").path
+        #expect(try Self.run(["migrate", "--database", path]).status == 0)
+        let funded = try Self.run(["ledger", "fund", "--database", path, "--currency", "EUR", "--amount", "5000", "--reference", "bank-1"])
+        #expect(funded.status == 0)
+        #expect(funded.output.contains("added 50.00 EUR to the guarantee fund"))
+        // The same reference never funds twice.
+        #expect(try Self.run(["ledger", "fund", "--database", path, "--currency", "EUR", "--amount", "5000", "--reference", "bank-1"]).output
+            .contains("already recorded"))
+        let clean = try Self.run(["ledger", "verify", "--database", path])
+        #expect(clean.status == 0)
+        #expect(clean.output.contains("ledger OK"))
+        #expect(clean.output.contains("guarantee fund 50.00 EUR"))
+
+        let database = try await DatabaseConnector.connect(to: .sqlite(path: path), logger: TestDatabases.logger)
+        try await database.transaction { sql in
+            try await sql.raw("UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE kind = 'guaranteeFund'").run()
+        }
+        await database.close()
+        let broken = try Self.run(["ledger", "verify", "--database", path])
+        #expect(broken.status == 1)
+        #expect(broken.output.contains("VIOLATION totals-mismatch"))
+        #expect(broken.output.contains("ledger BROKEN: 1 violation(s)"))
+    }
+
+    @Test func replayScoreAndEvalWorkOnASmallNetwork() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ratings = directory.appendingPathComponent("ratings.csv").path
+        #expect(try Self.run(["synth-network", "--users", "60", "--ratings", "600", "--output", ratings, "--seed", "7"]).status == 0)
+        let lines = try String(contentsOfFile: ratings, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 600)
+
+        let predictions = directory.appendingPathComponent("predictions.csv").path
+        #expect(try Self.run(["replay", "--ratings", ratings, "--output", predictions]).status == 0)
+        let replayed = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n")
+        #expect(replayed.first == "source,target,rating,time,predicted_trust")
+        #expect(replayed.count == 601)
+        // Every prediction is a probability.
+        #expect(replayed.dropFirst().allSatisfy { Double($0.split(separator: ",").last ?? "").map { (0...1).contains($0) } ?? false })
+
+        let scores = directory.appendingPathComponent("scores.csv").path
+        #expect(try Self.run(["score", "--ratings", ratings, "--output", scores]).status == 0)
+        let scored = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
+        #expect(scored.first == "user,trust,confidence,fairness,fraud_risk,ratings_received,ratings_given")
+        #expect(scored.count == 61)
+
+        let evaluation = try Self.run(["eval", "--ratings", ratings, "--attack", "sybil", "--attackers", "10"])
+        #expect(evaluation.status == 0)
+        #expect(evaluation.output.contains("prequential AUC over"))
+        #expect(evaluation.output.contains("attack sybil: 10 attackers"))
+
+        let missing = try Self.run(["replay", "--ratings", directory.appendingPathComponent("nope.csv").path])
+        #expect(missing.status != 0)
+    }
+}
