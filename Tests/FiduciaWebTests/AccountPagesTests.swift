@@ -9,44 +9,12 @@ import Testing
 /// The pages through the real router, as a browser without JavaScript would use them.
 @Suite("Account pages")
 struct AccountPagesTests {
-    /// A browser's cookie jar, reduced to what these pages set.
-    struct Browser {
-        var cookies: [String: String] = [:]
-
-        mutating func absorb(_ response: TestResponseLike) {
-            for header in response.setCookies {
-                let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
-                if pair.count == 2 { cookies[String(pair[0])] = String(pair[1]) } else if pair.count == 1 { cookies[String(pair[0])] = "" }
-            }
-        }
-
-        var cookieHeader: String { cookies.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
-    }
-
-    static func csrfToken(in html: String) -> String? {
-        guard let range = html.range(of: #"name="csrfToken" value=""#) else { return nil }
-        return String(html[range.upperBound...].prefix { $0 != "\"" })
-    }
-
-    static func form(_ fields: [String: String]) -> String {
-        fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-    }
-
     @Test(arguments: TestDatabases.kinds)
     func signUpLogOutAndLogInThroughTheForms(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in
-            var browser = Browser()
+            var browser = PageBrowser(web: web)
             func visit(_ method: HTTPRequest.Method, _ path: String, form: [String: String]? = nil) async throws -> TestResponseLike {
-                var headers = ["Cookie": browser.cookieHeader]
-                if form != nil { headers["Content-Type"] = "application/x-www-form-urlencoded" }
-                let response = try await web.client.executeRequest(
-                    uri: path, method: method,
-                    headers: HTTPFields(headers.filter { !$0.value.isEmpty }.map { HTTPField(name: HTTPField.Name($0.key)!, value: $0.value) }),
-                    body: form.map { .init(string: Self.form($0)) }
-                )
-                let like = TestResponseLike(response)
-                browser.absorb(like)
-                return like
+                try await browser.visit(method, path, form: form)
             }
 
             let home = try await visit(.get, "/")
@@ -54,7 +22,7 @@ struct AccountPagesTests {
             #expect(home.text.contains("Trade with strangers"))
 
             let signupPage = try await visit(.get, "/signup")
-            let token = try #require(Self.csrfToken(in: signupPage.text))
+            let token = try #require(PageBrowser.csrfToken(in: signupPage.text))
 
             // Without the token the form is refused and nothing is written.
             let forged = try await visit(.post, "/signup", form: ["displayName": "Ann", "email": "ann@example.com", "password": "correct horse battery", "buyer": "on"])
@@ -121,16 +89,3 @@ struct AccountPagesTests {
 }
 
 /// The parts of a test response the page tests use.
-struct TestResponseLike {
-    let status: HTTPResponse.Status
-    let text: String
-    let location: String?
-    let setCookies: [String]
-
-    init(_ response: TestResponse) {
-        status = response.status
-        text = String(buffer: response.body)
-        location = response.headers[.location]
-        setCookies = response.headers[values: .setCookie]
-    }
-}

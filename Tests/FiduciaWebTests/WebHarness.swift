@@ -103,3 +103,66 @@ extension WebHarness {
         return id
     }
 }
+
+/// A browser without JavaScript over the harness: a cookie jar, and forms posted with their CSRF token.
+struct PageBrowser {
+    let web: WebHarness
+    var cookies: [String: String] = [:]
+
+    init(web: WebHarness) {
+        self.web = web
+    }
+
+    var cookieHeader: String { cookies.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+
+    mutating func visit(_ method: HTTPRequest.Method, _ path: String, form: [String: String]? = nil) async throws -> TestResponseLike {
+        var headers = ["Cookie": cookieHeader]
+        if form != nil { headers["Content-Type"] = "application/x-www-form-urlencoded" }
+        let response = try await web.client.executeRequest(
+            uri: path, method: method,
+            headers: HTTPFields(headers.filter { !$0.value.isEmpty }.map { HTTPField(name: HTTPField.Name($0.key)!, value: $0.value) }),
+            body: form.map { .init(string: Self.form($0)) }
+        )
+        let like = TestResponseLike(response)
+        for header in like.setCookies {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { cookies[String(pair[0])] = String(pair[1]) } else if pair.count == 1 { cookies[String(pair[0])] = "" }
+        }
+        return like
+    }
+
+    /// Posts a form found on `page` (fetched first for its CSRF token) to `action`.
+    mutating func submit(on page: String, to action: String, _ fields: [String: String]) async throws -> TestResponseLike {
+        let token = try #require(Self.csrfToken(in: try await visit(.get, page).text), "no form on \(page)")
+        return try await visit(.post, action, form: fields.merging(["csrfToken": token]) { own, _ in own })
+    }
+
+    mutating func logIn(_ name: String, password: String = "correct horse battery") async throws {
+        let response = try await submit(on: "/login", to: "/login", ["email": "\(name)@example.com", "password": password])
+        try #require(response.status == .seeOther, "log-in failed: \(response.text)")
+    }
+
+    static func csrfToken(in html: String) -> String? {
+        guard let range = html.range(of: #"name="csrfToken" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func form(_ fields: [String: String]) -> String {
+        fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+}
+
+/// What the page tests read of a response.
+struct TestResponseLike {
+    let status: HTTPResponse.Status
+    let text: String
+    let location: String?
+    let setCookies: [String]
+
+    init(_ response: TestResponse) {
+        status = response.status
+        text = String(buffer: response.body)
+        location = response.headers[.location]
+        setCookies = response.headers[values: .setCookie]
+    }
+}

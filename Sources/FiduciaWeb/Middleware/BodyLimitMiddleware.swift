@@ -1,8 +1,13 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Refuses request bodies over the limit before anything reads them, and collects the body so
 /// that later middleware (idempotency) and handlers see the same bytes.
+///
+/// An API request with no body at all (no bytes, no Content-Type), such as `POST .../cancellation`
+/// with nothing to add, is read as the empty JSON object: the generated server would otherwise try
+/// to decode zero bytes as JSON for operations whose body is optional.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maximumBytes: Int
 
@@ -12,10 +17,16 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         var request = request
         if request.method != .get && request.method != .head {
+            let body: ByteBuffer
             do {
-                _ = try await request.collectBody(upTo: maximumBytes)
+                body = try await request.collectBody(upTo: maximumBytes)
             } catch let error as HTTPError where error.status == .contentTooLarge {
                 throw WebError.bodyTooLarge(limitBytes: maximumBytes)
+            }
+            if body.readableBytes == 0, request.headers[.contentType] == nil, request.uri.path.hasPrefix("/v1/") {
+                var head = request.head
+                head.headerFields[.contentType] = "application/json"
+                request = Request(head: head, body: .init(buffer: ByteBuffer(string: "{}")))
             }
         }
         return try await next(request, context)
