@@ -44,14 +44,20 @@ class TradeTest(BrowserTestCase):
             self.assertIn("25.00 EUR", text)
             self.assertIn("About this seller", text)
             self.assertIn("This seller is new", text)
+            self.assertIn("Credit score", text)
+            self.assertIn("of 1000 (New)", text)
             self.assertIn("7-day no-reason returns", text)
 
-            # A declined card changes nothing; a good card pays into escrow.
-            self.driver.find_element(By.CSS_SELECTOR, 'input[name="method"][value="tok_declined"]').click()
+            # A declined card changes nothing; a good card pays into escrow. The page offers the
+            # sandbox's test cards as a hint; the card itself is what the buyer types.
+            self.assertIn("Sandbox test cards", self.text())
+            self.driver.find_element(By.CSS_SELECTOR, 'input[name="method"][value="card"]').click()
+            self.fill("cardToken", "tok_declined")
             self.press('form[action$="/pay"] button')
             self.assertIn("The payment was declined", self.text())
             self.driver.get(order_url)
-            self.driver.find_element(By.CSS_SELECTOR, 'input[name="method"][value="tok_visa"]').click()
+            self.driver.find_element(By.CSS_SELECTOR, 'input[name="method"][value="card"]').click()
+            self.fill("cardToken", "tok_visa")
             self.press('form[action$="/pay"] button')
             self.assertIn("notice=paid", self.driver.current_url, self.text())
             self.assertIn("held in escrow until the buyer confirms receipt", self.text())

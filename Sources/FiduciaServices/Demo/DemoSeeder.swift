@@ -20,6 +20,8 @@ public struct DemoSeeder: Sendable {
 
     public static let people: [Person] = [
         Person(key: "admin", displayName: "Demo Administrator", roles: [.admin, .moderator]),
+        Person(key: "mia", displayName: "Mia (moderator)", roles: [.moderator]),
+        Person(key: "shady", displayName: "Shady Deals", roles: [.seller]),
         Person(key: "lotus", displayName: "Lotus Tea House", roles: [.seller]),
         Person(key: "northwind", displayName: "Northwind Books", roles: [.seller, .buyer]),
         Person(key: "bright", displayName: "Bright Electronics", roles: [.seller]),
@@ -27,7 +29,7 @@ public struct DemoSeeder: Sendable {
         Person(key: "bob", displayName: "Bob", roles: [.buyer]),
         Person(key: "chen", displayName: "Chen Wei", roles: [.buyer, .seller]),
         Person(key: "dana", displayName: "Dana", roles: [.buyer]),
-    ]
+    ] + (1...10).map { Person(key: "puppet\($0)", displayName: "New buyer \($0)", roles: [.buyer]) }
 
     public init(services: AppServices) {
         self.services = services
@@ -184,5 +186,62 @@ public struct DemoSeeder: Sendable {
         }
         if !commended.isEmpty { created.append("honest-seller commendation for \(lastMonth): \(commended.count) seller(s)") }
         created.append("\(trades.count) orders over the last six months with both sides' ratings (completed, one partly refunded, one in escrow, one awaiting payment)")
+        try await seedSafetyScenarios(users, now: now, progress: progress, created: &created)
+    }
+
+    /// What keeps money safe, each in one place a newcomer can open: a partial refund that keeps
+    /// the rest held, staff decisions (one carried out, one waiting for a second moderator),
+    /// monthly-statement purchases, a cancelled card payment on its way back to the card, and a
+    /// swarm of sock puppets in the fraud alerts.
+    func seedSafetyScenarios(_ users: [String: User], now: Date, progress: @Sendable (String) -> Void, created: inout [String]) async throws {
+        let clock = ManualClock(now.addingTimeInterval(-6 * 86_400))
+        let past = AppServices(store: services.store, settings: services.settings, clock: clock, random: services.random)
+        func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
+        func order(_ buyer: String, _ seller: String, _ title: String, _ priceMinor: Int64) async throws -> Order {
+            try await past.escrow.createOrder(
+                NewOrder(sellerID: users[seller]!.id, currency: "EUR", items: [LineItem(title: title, quantity: 1, unitPriceMinor: priceMinor)]), by: principal(buyer)
+            )
+        }
+        progress("safety scenarios: partial refund, staff decisions, statements, a card refund, a swarm")
+
+        // Bright Electronics gives 5.00 back on the charger in escrow: the rest stays held.
+        let alice = try await past.escrow.orders(role: .buyer, status: .shipped, page: try PageRequest(limit: 10), by: principal("alice")).items
+        if let charger = alice.first(where: { $0.sellerID == users["bright"]!.id }) {
+            _ = try await past.escrow.perform(.refund(amountMinor: 500, reason: "The charger ships without its cable"), on: charger.id, by: principal("bright"))
+        }
+
+        // A moderator's decision, carried out at once, and a large one waiting for a second moderator.
+        let damaged = try await order("bob", "northwind", "Letters of Credit, 2nd ed.", 2_800)
+        _ = try await past.escrow.pay(damaged.id, with: .card(token: "tok_visa"), by: principal("bob"))
+        _ = try await past.escrow.perform(.ship(carrier: "SF Express", trackingNumber: "DEMO7001"), on: damaged.id, by: principal("northwind"))
+        _ = try await past.escrow.proposeDecision(.refund, amountMinor: 1_000, reason: "Arrived water-damaged; photos sent by the buyer", on: damaged.id, by: principal("admin"))
+        let teaSet = try await order("chen", "lotus", "Antique Yixing tea set", 82_000)
+        _ = try await past.escrow.pay(teaSet.id, with: .card(token: "tok_visa"), by: principal("chen"))
+        _ = try await past.escrow.proposeDecision(.cancel, amountMinor: nil, reason: "The seller cannot prove the set is genuine", on: teaSet.id, by: principal("admin"))
+
+        // Dana buys small things on her monthly statement, and cancels one card payment.
+        _ = try await past.payments.saveCard(token: "tok_visa", by: principal("dana"))
+        for (title, price) in [("Tea sample, 10 g", Int64(350)), ("Bookmark", Int64(600))] {
+            let small = try await order("dana", title.hasPrefix("Tea") ? "lotus" : "northwind", title, price)
+            _ = try await past.escrow.pay(small.id, with: .statement(), by: principal("dana"))
+        }
+        let changedMind = try await order("dana", "lotus", "Jasmine pearls, 250 g", 4_200)
+        _ = try await past.escrow.pay(changedMind.id, with: .card(token: "tok_visa"), by: principal("dana"))
+        _ = try await past.escrow.perform(.cancel(reason: "Changed my mind before it shipped"), on: changedMind.id, by: principal("dana"))
+
+        // Ten brand-new accounts each buy a trinket from Shady Deals and praise it within a week.
+        for index in 1...10 {
+            clock.advance(by: 3_600 * 6)
+            let puppet = "puppet\(index)"
+            let trinket = try await order(puppet, "shady", "Trinket #\(index)", 500)
+            _ = try await past.escrow.pay(trinket.id, with: .card(token: "tok_visa"), by: principal(puppet))
+            _ = try await past.escrow.perform(.ship(carrier: "Post", trackingNumber: "SHADY\(index)"), on: trinket.id, by: principal("shady"))
+            _ = try await past.escrow.perform(.confirmReceipt, on: trinket.id, by: principal(puppet))
+            _ = try await past.ratings.rate(trinket.id, RatingSubmission(
+                overall: .positive, detailed: DetailedRatings(itemAsDescribed: 5, serviceAttitude: 5, shippingSpeed: 5), comment: "Best seller ever!!!"
+            ), by: principal(puppet))
+            _ = try await past.ratings.rate(trinket.id, RatingSubmission(overall: .positive), by: principal("shady"))
+        }
+        created.append("a partial refund that keeps the rest in escrow; two staff decisions (one awaiting a second moderator: log in as mia); statement purchases; a cancelled card payment; a swarm of ten sock puppets around Shady Deals")
     }
 }
