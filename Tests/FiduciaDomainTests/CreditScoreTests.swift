@@ -37,13 +37,18 @@ struct CreditScoreTests {
         history.ratings = Array(repeating: rating(.positive), count: 10) + [rating(.negative, daysAgo: 10)]
         history.completedTrades = 12
         let score = CreditScoring.score(history, now: now)
-        let oldWeight = 0.3 + 0.7 * pow(0.5, 100.0 / 365)
-        let newWeight = 0.3 + 0.7 * pow(0.5, 10.0 / 365)
-        let expected = 400 + 90 * log(1 + 10 * oldWeight) - 180 * newWeight + 15 * log(13)
-        #expect(abs(score.points - expected) < 1e-9)
-        #expect(score.score == Int(expected.rounded()))
+        // By hand: a positive weighs 1 (credible) × 1 (1 000.00 EUR) × (0.3 + 0.7 · ½^(100/365)) =
+        // 0.87893, ten of them 8.7893: 90 · ln(9.7893) = +205.3. The negative weighs
+        // 0.3 + 0.7 · ½^(10/365) = 0.98683 and is recent: −180 × 0.98683 = −177.6. Twelve trades:
+        // 15 · ln 13 = +38.5. 400 + 205.3 − 177.6 + 38.5 = 466.2.
+        #expect(score.breakdown.map(\.factor) == ["newcomer", "ratings.positive", "ratings.negative.recent", "trades"])
+        #expect(score.breakdown.map(\.effect) == [400, 205, -178, 38])
+        #expect(abs(score.points - 466.1603) < 0.0001)
+        #expect(score.score == 466)
         #expect(score.breakdown.first { $0.factor == "ratings.negative.recent" }?.explanation == "1 negative rating in the last 30 days.")
-        #expect(score.breakdown.first { $0.factor == "ratings.negative.recent" }?.effect == Int((-180 * newWeight).rounded()))
+        // Evidence 8.7893 + 0.98683 + 0.3 × 12 = 13.376: confidence 13.376 / 21.376 = 0.626, ± 94.
+        #expect(abs(score.confidence - 0.62575) < 0.00001)
+        #expect(score.uncertainty == 94)
         #expect(score.tier == .bronze)
     }
 

@@ -21,15 +21,14 @@ struct TrustEngineTests {
         var engine = engine(established: 2)
         let now = start + 365 * Self.day
         // Rater 0 is proven (a year old); credibility = fairness × tenure. Its one rating so far
-        // was of a bystander with no record, so fairness is the prior 0.7.
-        let tenure = 1 - exp(-(365 - 7) / 30.0)
-        let credibility = 0.7 * tenure
-        #expect(abs(engine.credibility(of: 0, at: now) - credibility) < 1e-12)
+        // was of a bystander with no record, so fairness is the prior 0.7; tenure after the 7-day
+        // probation is 1 − e^(−358/30) = 0.99999343: credibility 0.69999540.
+        #expect(abs(engine.credibility(of: 0, at: now) - 0.699_995_40) < 1e-8)
         engine.apply(.init(source: 0, target: 1, value: 1, time: now))
-        // Weight = credibility × magnitude (1 for a top rating); trust = (w + 1) / (w + 2).
-        let expected = (credibility + 1) / (credibility + 2)
-        #expect(abs(engine.trustValue(of: 1, at: now) - expected) < 1e-9)
-        #expect(abs(engine.confidence(of: 1, at: now) - credibility / (credibility + 5)) < 1e-9)
+        // Weight = credibility × magnitude (1 for a top rating) = 0.69999540; trust = (w + 1) /
+        // (w + 2) = 1.69999540 / 2.69999540 = 0.62962900; confidence w / (w + 5) = 0.12280631.
+        #expect(abs(engine.trustValue(of: 1, at: now) - 0.629_629_00) < 1e-8)
+        #expect(abs(engine.confidence(of: 1, at: now) - 0.122_806_31) < 1e-8)
     }
 
     @Test func aBadRatingWeighsMoreThanAGoodOneOfTheSameStrength() {
@@ -40,9 +39,10 @@ struct TrustEngineTests {
         bad.apply(.init(source: 0, target: 1, value: -0.6, time: now))
         let up = good.trustValue(of: 1, at: now) - 0.5
         let down = 0.5 - bad.trustValue(of: 1, at: now)
-        #expect(up > 0)
-        #expect(down > up)
-        #expect(down > 2 * up)
+        // w = 0.69999540 × (0.5 + 0.5 × 0.6) = 0.55999632. Good: (w + 1) / (w + 2) − 0.5 = 0.10937444;
+        // bad counts three times: 0.5 − 1 / (3w + 2) = 0.22826005.
+        #expect(abs(up - 0.109_374_44) < 1e-8)
+        #expect(abs(down - 0.228_260_05) < 1e-8)
     }
 
     @Test func newAccountsCountForNothingDuringProbation() {
