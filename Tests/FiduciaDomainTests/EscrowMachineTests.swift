@@ -438,7 +438,7 @@ struct EscrowMachineTests {
     /// open-statement payment ever became spendable money for the buyer.
     @Test(arguments: 1...20)
     func randomWalksKeepEveryMoneyInvariant(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix(seed: seed)
         var ledger = InMemoryLedger()
         try ledger.execute([MoneyMovement(debit: .platform(.external), credit: .platform(.guaranteeFund), amountMinor: 1_000_000, mode: .posted, purpose: .fundTopUp, reference: "seed")], order: nil)
         var created = 0

@@ -27,7 +27,7 @@ struct MoneyPropertyTests {
     func randomMoneyOperationsKeepEveryInvariant(_ kind: TestDatabaseKind, seed: UInt64) async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_801_000_000))
         try await TestDatabases.withServices(kind, clock: clock) { services async throws in
-            var random = SeededRandom(seed: seed)
+            var random = SplitMix(seed: seed)
             try await services.ledger.topUpGuaranteeFund(currency: Currency("EUR")!, amountMinor: 10_000_000, reference: "seed")
             let cast = Cast(
                 buyers: [try await services.makeUser("ann"), try await services.makeUser("bob")],
@@ -63,7 +63,7 @@ struct MoneyPropertyTests {
 
     /// One random operation; returns its name, or throws the domain error that refused it.
     static func randomStep(
-        _ step: Int, services: AppServices, cast: Cast, orders: [Order], clock: ManualClock, runner: JobRunner, random: inout SeededRandom
+        _ step: Int, services: AppServices, cast: Cast, orders: [Order], clock: ManualClock, runner: JobRunner, random: inout SplitMix
     ) async throws -> String {
         /// A random order in one of `statuses` (so that most steps have something to act on).
         func pick(_ statuses: OrderStatus...) -> Order? {
@@ -170,18 +170,5 @@ struct MoneyPropertyTests {
                         sourceLocation: sourceLocation)
             }
         }
-    }
-}
-
-/// SplitMix64, so random tests repeat exactly.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
