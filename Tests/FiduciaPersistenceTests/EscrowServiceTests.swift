@@ -182,6 +182,43 @@ struct EscrowServiceTests {
         }
     }
 
+    /// A refund request pauses auto-completion even past its due time; when the seller answers,
+    /// the time that was left resumes and the job runs again.
+    @Test(arguments: TestDatabases.kinds)
+    func aRefundRequestPausesAutoCompletionAndTheAnswerResumesIt(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            let (_, asBuyer) = try await services.makeUser("ann")
+            let (seller, asSeller) = try await services.makeUser("tea", roles: [.seller])
+            let runner = services.jobRunner(logger: TestDatabases.logger)
+            var order = try await services.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
+            order = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+            order = try await services.escrow.perform(.ship(carrier: "X", trackingNumber: "1"), on: order.id, by: asSeller)
+            clock.advance(by: 8 * 86_400)
+            order = try await services.escrow.perform(.requestRefund(amountMinor: 3_000, reason: "two cups broken"), on: order.id, by: asBuyer)
+            // The period ends while the request is open: nothing completes.
+            clock.advance(by: 3 * 86_400)
+            try await runner.runDueJobs()
+            #expect(try await services.escrow.order(order.id, by: asBuyer).status == .shipped)
+            // Five days after the request the seller refunds it; the two days that were left resume.
+            clock.advance(by: 2 * 86_400)
+            order = try await services.escrow.perform(.refund(amountMinor: nil, reason: "sorry"), on: order.id, by: asSeller)
+            #expect(order.heldMinor == 7_000)
+            #expect(order.confirmBy == clock.now().addingTimeInterval(2 * 86_400))
+            clock.advance(by: 2 * 86_400 - 60)
+            try await runner.runDueJobs()
+            #expect(try await services.escrow.order(order.id, by: asBuyer).status == .shipped)
+            clock.advance(by: 60)
+            try await runner.runDueJobs()
+            let completed = try await services.escrow.order(order.id, by: asBuyer)
+            #expect(completed.status == .completed)
+            #expect(completed.timeline.last?.kind == .autoCompleted)
+            // 7 000 stayed held; released less the 140 fee.
+            #expect(try await services.ledger.balances(of: seller.id).first?.availableMinor == 6_860)
+            try await Self.expectClean(services)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func unpaidOrdersExpireAndPaidOnesDoNot(_ kind: TestDatabaseKind) async throws {
         let clock = ManualClock()

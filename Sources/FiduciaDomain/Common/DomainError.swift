@@ -31,10 +31,14 @@ public protocol DomainError: Error, Sendable {
     var detail: String { get }
     /// Per-field messages for validation errors; empty otherwise.
     var fieldErrors: [FieldError] { get }
+    /// The same request may succeed later (a payment still being settled): an idempotent replay
+    /// must not repeat this answer forever.
+    var isTransient: Bool { get }
 }
 
 extension DomainError {
     public var fieldErrors: [FieldError] { [] }
+    public var isTransient: Bool { false }
 }
 
 /// A message about one field of a request.

@@ -57,6 +57,8 @@ public enum PaymentError: DomainError, Equatable {
         }
     }
 
+    public var isTransient: Bool { self == .paymentInProgress || self == .providerUnavailable }
+
     public var fieldErrors: [FieldError] {
         self == .unknownCard ? [FieldError(field: "cardToken", message: detail)] : []
     }

@@ -37,8 +37,9 @@ public enum JobState: String, Sendable {
 /// The jobs table: scheduling, leasing, completion.
 public protocol JobRepository: Sendable {
     /// Schedules a job. If a job with the same unique key exists: a pending one is moved to the new
-    /// due time; a finished one is left alone (each unique key runs once).
-    func schedule(_ job: Job, now: Date) async throws
+    /// due time; a finished one is left alone (each unique key runs once), unless `rearm` says to
+    /// make it pending again (a timeout that moves, such as an order's auto-completion resuming).
+    func schedule(_ job: Job, now: Date, rearm: Bool) async throws
     /// Cancels the pending job with this key, if any.
     func cancel(uniqueKey: String, now: Date) async throws
     /// The job with this key, and its state.
@@ -54,19 +55,28 @@ public protocol JobRepository: Sendable {
     func countPending() async throws -> Int
 }
 
+extension JobRepository {
+    /// Schedules a job whose unique key, once finished, never runs again.
+    public func schedule(_ job: Job, now: Date) async throws {
+        try await schedule(job, now: now, rearm: false)
+    }
+}
+
 struct SQLJobRepository: JobRepository {
     let sql: any SQLDatabase
     let kind: DatabaseKind
 
     static let columns = "id, kind, unique_key, payload, due_at, attempts"
 
-    func schedule(_ job: Job, now: Date) async throws {
+    func schedule(_ job: Job, now: Date, rearm: Bool) async throws {
         try await sql.raw("""
             INSERT INTO jobs (id, kind, unique_key, payload, due_at, state, attempts, created_at)
             VALUES (\(bind: job.id.rawValue), \(bind: job.kind), \(bind: job.uniqueKey), \(bind: job.payload),
                     \(bind: job.dueAt.millisecondsSince1970), 'pending', 0, \(bind: now.millisecondsSince1970))
-            ON CONFLICT (unique_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload
-            WHERE jobs.state = 'pending'
+            ON CONFLICT (unique_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, state = 'pending',
+                attempts = CASE WHEN jobs.state = 'pending' THEN jobs.attempts ELSE 0 END,
+                finished_at = NULL, last_error = CASE WHEN jobs.state = 'pending' THEN jobs.last_error ELSE NULL END
+            WHERE jobs.state = 'pending' OR \(unsafeRaw: rearm ? "TRUE" : "FALSE")
             """).run()
     }
 

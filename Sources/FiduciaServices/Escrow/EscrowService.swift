@@ -211,7 +211,13 @@ public struct EscrowService: Sendable {
             let accounts = try await repositories.ledger.lockAccounts([.user(order.buyerID, .statement)], currency: order.currency, newID: { ids.make() }, now: now)
             positions.buyerStatementOwedMinor = accounts[.user(order.buyerID, .statement)]!.balances.postedDebitBalance
         case .pay(.balance):
-            try await ledger.requireWithdrawable(order.totalMinor, of: order.buyerID, currency: order.currency, in: repositories, now: now)
+            // The holds' accounts are locked with the buyer's, in one call, in the one lock order.
+            try await ledger.requireWithdrawable(
+                order.totalMinor, of: order.buyerID, currency: order.currency,
+                alsoLocking: [.user(order.sellerID, .available), .platform(.fees), .platform(.guaranteeFund)], in: repositories, now: now
+            )
+        case .cancel where order.heldMinor == 0:
+            break
         case .confirmReceipt, .autoComplete, .refund, .cancel:
             let references: [AccountReference] = [
                 .user(order.buyerID, .available), .user(order.buyerID, .statement),
@@ -262,9 +268,11 @@ public struct EscrowService: Sendable {
         for timeout in timeouts {
             switch timeout {
             case .schedule(let kind, let dueAt):
+                // A timeout moves (an extension, a refund request answered): its job runs again even
+                // if it already ran and found nothing to do.
                 try await repositories.jobs.schedule(
                     Job(id: ids.make(), kind: kind.rawValue, uniqueKey: "\(kind.rawValue):\(order.id)", payload: order.id.rawValue, dueAt: dueAt),
-                    now: now
+                    now: now, rearm: true
                 )
             case .cancel(let kind):
                 try await repositories.jobs.cancel(uniqueKey: "\(kind.rawValue):\(order.id)", now: now)

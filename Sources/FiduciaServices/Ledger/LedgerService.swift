@@ -75,11 +75,16 @@ public struct LedgerService: Sendable {
         return (record, PayoutReserve.reservedMinor(record))
     }
 
-    /// Locks the user's balance and deposit in `currency` and says how much may leave the
-    /// platform now; throws `PayoutError.reserveHeld` when `amountMinor` would dip into the reserve.
-    func requireWithdrawable(_ amountMinor: Int64, of user: UserID, currency: Currency, in repositories: Repositories, now: Date) async throws {
+    /// Locks the user's balance and deposit in `currency` (with `alsoLocking`, the other accounts
+    /// the caller's movements touch, so that every lock is taken in the one order) and says how
+    /// much may leave the platform now; throws `PayoutError.reserveHeld` when `amountMinor` would
+    /// dip into the reserve.
+    func requireWithdrawable(
+        _ amountMinor: Int64, of user: UserID, currency: Currency, alsoLocking: [AccountReference], in repositories: Repositories, now: Date
+    ) async throws {
+        let references = Set([.user(user, .available), .user(user, .deposit)] + alsoLocking)
         let accounts = try await repositories.ledger.lockAccounts(
-            [.user(user, .available), .user(user, .deposit)].sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
+            references.sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
         )
         let available = accounts[.user(user, .available)]!.balances.spendable
         let (_, reserved) = try await reserve(of: user, currency: currency, depositMinor: accounts[.user(user, .deposit)]!.balances.spendable, in: repositories, now: now)

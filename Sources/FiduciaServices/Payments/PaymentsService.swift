@@ -102,7 +102,7 @@ public struct PaymentsService: Sendable {
         let now = clock.now()
         let payout = Payout(id: ids.make(), userID: user.id, currency: currency, amountMinor: amountMinor, destination: destination, createdAt: now)
         try await store.write { repositories in
-            try await ledger.requireWithdrawable(amountMinor, of: user.id, currency: currency, in: repositories, now: now)
+            try await ledger.requireWithdrawable(amountMinor, of: user.id, currency: currency, alsoLocking: [.platform(.external)], in: repositories, now: now)
             try await repositories.payments.insertPayout(payout)
             try await ledger.execute([
                 MoneyMovement(

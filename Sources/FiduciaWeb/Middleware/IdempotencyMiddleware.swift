@@ -53,9 +53,10 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             // Named errors are answers too and are stored like any other; unknown ones are server
-            // errors, and the key is released so that a retry runs again.
+            // errors, and transient ones (a payment still being settled) may come out otherwise
+            // later: for those the key is released so that a retry runs again.
             let problem = Problem.from(error, logger: RequestScope.current.logger)
-            guard problem.status < 500 else {
+            guard problem.status < 500, !((error as? any DomainError)?.isTransient ?? false) else {
                 try await idempotency.release(scope: scope, key: key)
                 throw error
             }
