@@ -91,7 +91,12 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            // The penalty rulebook that ships with Fiducia (version 1), as data.
+            resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
         // The OpenAPI 3.1 document and the server types generated from it at build time.

@@ -17,6 +17,13 @@ public struct Repositories: Sendable {
     public let ratings: any RatingRepository
     public let credit: any CreditRepository
     public let staffDecisions: any StaffDecisionRepository
+    public let blobs: any BlobRepository
+    public let attachments: any AttachmentRepository
+    public let messages: any MessageRepository
+    public let disputes: any DisputeRepository
+    public let penalties: any PenaltyRepository
+    public let reports: any ReportRepository
+    public let webhooks: any WebhookRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind) {
@@ -34,6 +41,13 @@ public struct Repositories: Sendable {
         self.ratings = SQLRatingRepository(sql: sql, kind: kind)
         self.credit = SQLCreditRepository(sql: sql)
         self.staffDecisions = SQLStaffDecisionRepository(sql: sql, kind: kind)
+        self.blobs = SQLBlobRepository(sql: sql)
+        self.attachments = SQLAttachmentRepository(sql: sql)
+        self.messages = SQLMessageRepository(sql: sql)
+        self.disputes = SQLDisputeRepository(sql: sql, kind: kind)
+        self.penalties = SQLPenaltyRepository(sql: sql, kind: kind)
+        self.reports = SQLReportRepository(sql: sql, kind: kind)
+        self.webhooks = SQLWebhookRepository(sql: sql, kind: kind)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -18,6 +18,12 @@ public struct AppServices: Sendable {
     public let trust: TrustService
     public let ratings: RatingService
     public let credit: CreditService
+    public let attachments: AttachmentService
+    public let messages: MessageService
+    public let penalties: PenaltyService
+    public let disputes: DisputeService
+    public let reports: ReportService
+    public let webhooks: WebhookService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -30,6 +36,7 @@ public struct AppServices: Sendable {
         random: any RandomSource = SystemRandomSource(),
         passwords: (any PasswordHasher)? = nil,
         provider: (any PaymentProvider)? = nil,
+        blobs: any BlobStore = DatabaseBlobStore(),
         logger: Logger = Logger(label: "fiducia")
     ) {
         self.store = store
@@ -60,6 +67,18 @@ public struct AppServices: Sendable {
         self.trust = trust
         self.ratings = RatingService(store: store, clock: clock, random: random, windowDays: settings.ratingWindowDays)
         self.credit = CreditService(store: store, clock: clock, random: random, trust: trust, exchangeRates: settings.exchangeRates)
+        let attachments = AttachmentService(store: store, blobs: blobs, clock: clock, random: random)
+        self.attachments = attachments
+        self.messages = MessageService(store: store, clock: clock, random: random, attachments: attachments)
+        let penalties = PenaltyService(
+            store: store, clock: clock, random: random, ledger: ledger, attachments: attachments, fineCurrency: settings.exchangeRates.reference
+        )
+        self.penalties = penalties
+        self.disputes = DisputeService(
+            store: store, clock: clock, random: random, settings: settings.disputes, escrow: escrow, penalties: penalties, attachments: attachments
+        )
+        self.reports = ReportService(store: store, clock: clock, random: random, attachments: attachments, penalties: penalties)
+        self.webhooks = WebhookService(store: store, clock: clock, random: random, logger: logger)
     }
 
     /// A secret every server of the deployment shares (the CSRF signing key), created once.
@@ -92,7 +111,8 @@ public struct AppServices: Sendable {
     var jobHandlers: [JobHandler] {
         let payments = payments
         let escrow = escrow
-        return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + [
+        return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
+            webhooks.deliveryJob,
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
             payments.submitPayoutJob,
             cardCharges.refundJob,

@@ -72,6 +72,12 @@ public struct CreditHistory: Sendable, Equatable {
     public var deposit: Money?
     /// Verified identity or business (A2); raises a newcomer's starting point.
     public var verified: Bool
+    /// Disputes opened about this user's trades (as seller: by their buyers) in the last year.
+    public var disputesOpened: Int = 0
+    /// Of them, lost: ruled against the user, or lost by letting a deadline pass.
+    public var disputesLost: Int = 0
+    /// Active penalty points (D1).
+    public var penaltyPoints: Int = 0
 
     public init(role: Role, memberSince: Date, ratings: [ReceivedRating] = [], completedTrades: Int = 0, refundedTrades: Int = 0,
                 shippedOrders: Int = 0, shippedOnTime: Int = 0, deposit: Money? = nil, verified: Bool = false) {
@@ -126,6 +132,13 @@ public enum CreditScoring {
     public static let recentBadCoefficient = 60.0
     public static let recentDays = 30.0
     public static let depositMaximumPoints = 150.0
+    /// Each dispute lost in the last year.
+    public static let disputeLostPoints = 60.0
+    /// A dispute rate above eBay's 2% defect threshold costs this much per unit of rate above it.
+    public static let disputeRateAllowed = 0.02
+    public static let disputeRateCoefficient = 500.0
+    /// Each active penalty point.
+    public static let penaltyPointCost = 8.0
 
     /// The weight of one rating in the score.
     public static func weight(_ rating: CreditHistory.ReceivedRating, now: Date) -> Double {
@@ -202,6 +215,21 @@ public enum CreditScoring {
             if refundRate > 0.05 {
                 factors.append(("refunds", -300 * (refundRate - 0.05), String(format: "%.0f%% of trades refunded (5%% is normal).", refundRate * 100)))
             }
+        }
+        if history.disputesLost > 0 {
+            factors.append(("disputes.lost", -disputeLostPoints * Double(history.disputesLost),
+                            "\(history.disputesLost) dispute\(history.disputesLost == 1 ? "" : "s") lost in the last year."))
+        }
+        if history.role == .seller, finished >= 5, history.disputesOpened > 0 {
+            let rate = Double(history.disputesOpened) / Double(finished)
+            if rate > disputeRateAllowed {
+                factors.append(("disputes.rate", -disputeRateCoefficient * (rate - disputeRateAllowed),
+                                String(format: "%.0f%% of trades disputed (up to 2%% is normal).", rate * 100)))
+            }
+        }
+        if history.penaltyPoints > 0 {
+            factors.append(("penalties", -penaltyPointCost * Double(history.penaltyPoints),
+                            "\(history.penaltyPoints) penalty point\(history.penaltyPoints == 1 ? "" : "s") on the record."))
         }
         if history.role == .seller, history.shippedOrders >= 5 {
             let onTime = Double(history.shippedOnTime) / Double(history.shippedOrders)

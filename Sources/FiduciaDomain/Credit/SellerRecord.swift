@@ -10,6 +10,8 @@ public enum SellerRecord {
     public static let shippingWindowSeconds: TimeInterval = 180 * 86_400
     /// Commendations look at the share of positive ratings over the last six months (182 days).
     public static let ratingShareWindowSeconds: TimeInterval = 182 * 86_400
+    /// Disputes count in the score and on the profile for a year.
+    public static let disputeWindowSeconds: TimeInterval = 365 * 86_400
 
     /// Whether an order paid at `paidAt` and shipped at `shippedAt` shipped on time.
     public static func shippedOnTime(paidAt: Date, shippedAt: Date) -> Bool {

@@ -22,11 +22,15 @@ public enum EscrowError: DomainError, Equatable {
     case buyerIsSeller
     case paymentDeclined(String)
     case trackingLimitReached
+    /// Only an open dispute's outcome can settle an order this way.
+    case noDisputeOpen
+    /// The order's dispute was settled; it cannot be disputed again.
+    case alreadyDisputed
 
     public var kind: FailureKind {
         switch self {
         case .illegalTransition, .paymentWindowClosed, .paymentWindowOpen, .confirmationNotDue, .extensionAlreadyUsed, .refundWindowClosed,
-            .refundRequested, .escrowFrozen, .trackingLimitReached:
+            .refundRequested, .escrowFrozen, .trackingLimitReached, .noDisputeOpen, .alreadyDisputed:
             .conflict
         case .notAllowed: .forbidden
         case .refundAmountInvalid, .buyerIsSeller: .invalidInput
@@ -54,6 +58,8 @@ public enum EscrowError: DomainError, Equatable {
         case .buyerIsSeller: "validation-failed"
         case .paymentDeclined: "payment-declined"
         case .trackingLimitReached: "tracking-limit-reached"
+        case .noDisputeOpen: "no-dispute-open"
+        case .alreadyDisputed: "already-disputed"
         }
     }
 
@@ -75,6 +81,8 @@ public enum EscrowError: DomainError, Equatable {
         case .sellerNotFound: "No such seller"
         case .paymentDeclined: "Payment declined"
         case .trackingLimitReached: "Too many tracking events"
+        case .noDisputeOpen: "No dispute open"
+        case .alreadyDisputed: "Already disputed"
         }
     }
 
@@ -116,6 +124,10 @@ public enum EscrowError: DomainError, Equatable {
             "The payment was declined: \(reason). Nothing was charged; try another card."
         case .trackingLimitReached:
             "An order keeps at most \(Shipment.maximumEvents) tracking events."
+        case .noDisputeOpen:
+            "This order has no open dispute to settle."
+        case .alreadyDisputed:
+            "This order's dispute was already settled; an order is disputed once."
         }
     }
 

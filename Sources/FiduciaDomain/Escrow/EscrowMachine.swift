@@ -53,6 +53,10 @@ public enum EscrowActor: Sendable, Equatable {
 /// The kinds of action, without their arguments: what `allowedActions` lists and errors name.
 public enum OrderActionKind: String, Sendable, CaseIterable, Codable {
     case pay, ship, addTracking, confirmReceipt, autoComplete, extendConfirmation, cancel, expire, requestRefund, refund
+    /// The buyer opens a dispute: the money stays where it is until the dispute is settled.
+    case openDispute
+    /// A dispute's outcome moves the money (a ruling, an agreement, a deadline).
+    case settleDispute
 
     /// The verb in sentences ("An order that is paid cannot be shipped").
     public var pastParticiple: String {
@@ -67,6 +71,8 @@ public enum OrderActionKind: String, Sendable, CaseIterable, Codable {
         case .expire: "expired"
         case .requestRefund: "given a refund request"
         case .refund: "refunded"
+        case .openDispute: "disputed"
+        case .settleDispute: "settled as a dispute"
         }
     }
 
@@ -83,18 +89,21 @@ public enum OrderActionKind: String, Sendable, CaseIterable, Codable {
         case .expire: "expire"
         case .requestRefund: "ask for a refund on"
         case .refund: "refund"
+        case .openDispute: "open a dispute on"
+        case .settleDispute: "settle a dispute on"
         }
     }
 
     /// Who may take this kind of action at all.
     public var allowedActors: String {
         switch self {
-        case .pay, .confirmReceipt, .requestRefund: "the buyer"
+        case .pay, .confirmReceipt, .requestRefund, .openDispute: "the buyer"
         case .ship, .extendConfirmation: "the seller"
         case .addTracking: "the seller or a moderator"
         case .autoComplete, .expire: "Fiducia itself"
         case .cancel: "the buyer, the seller or a moderator"
         case .refund: "the seller or a moderator"
+        case .settleDispute: "a moderator's ruling or the dispute's own outcome"
         }
     }
 }
@@ -113,6 +122,12 @@ public enum OrderAction: Sendable, Equatable {
     case requestRefund(amountMinor: Int64?, reason: String)
     /// The amount defaults to what the buyer asked for, else everything that can still be returned.
     case refund(amountMinor: Int64?, reason: String?)
+    case openDispute
+    /// Ends a dispute's freeze. Refunds `refundMinor` to the buyer (after completion, from the
+    /// seller); while the money is held, a refund or `release` releases the rest to the seller and
+    /// ends the order, while an outcome with neither (withdrawn, the buyer silent) lets the order
+    /// go on where it paused.
+    case settleDispute(refundMinor: Int64, release: Bool, reason: String)
 
     public var kind: OrderActionKind {
         switch self {
@@ -126,6 +141,8 @@ public enum OrderAction: Sendable, Equatable {
         case .expire: .expire
         case .requestRefund: .requestRefund
         case .refund: .refund
+        case .openDispute: .openDispute
+        case .settleDispute: .settleDispute
         }
     }
 }
@@ -257,11 +274,12 @@ public enum EscrowMachine {
         let isSystem = actor == .system
         let mayAct: Bool =
             switch kind {
-            case .pay, .confirmReceipt, .requestRefund: isBuyer
+            case .pay, .confirmReceipt, .requestRefund, .openDispute: isBuyer
             case .ship, .extendConfirmation: isSeller
             case .addTracking, .refund: isSeller || isStaff
             case .autoComplete, .expire: isSystem
             case .cancel: isBuyer || isSeller || isStaff
+            case .settleDispute: isStaff || isSystem
             }
         guard mayAct else { throw .notAllowed(kind) }
 
@@ -296,7 +314,22 @@ public enum EscrowMachine {
             guard now >= order.payBy else { throw .paymentWindowOpen }
         case .requestRefund:
             try require(.shipped, .completed)
+            guard !order.escrowFrozen else { throw .escrowFrozen }
             if order.status == .completed, !withinReturnWindow { throw .refundWindowClosed }
+        case .openDispute:
+            try require(.paid, .shipped, .completed)
+            guard !order.escrowFrozen else { throw .escrowFrozen }
+            // A dispute settles the order for good: there is no second one.
+            guard !order.timeline.contains(where: { $0.kind == .disputeResolved }) else { throw .alreadyDisputed }
+            if order.status == .completed {
+                let genuineClaimEnds = order.completedAt?.addingTimeInterval(Double(AfterSalesPolicy.genuineGoodsClaimDays) * 86_400)
+                let withinGenuine = order.policy.genuineGoodsGuarantee && genuineClaimEnds.map { now <= $0 } == true
+                guard withinReturnWindow || withinGenuine else { throw .refundWindowClosed }
+                guard order.refundableMinor > 0 else { throw .refundAmountInvalid(maximumMinor: 0) }
+            }
+        case .settleDispute:
+            try require(.paid, .shipped, .completed)
+            guard order.escrowFrozen else { throw .noDisputeOpen }
         case .refund:
             try require(.paid, .shipped, .completed)
             guard !order.escrowFrozen else { throw .escrowFrozen }
@@ -473,8 +506,79 @@ public enum EscrowMachine {
                 transition.order.status == .refunded ? .refunded : .partlyRefunded,
                 "Refunded \(part) to the buyer by \(actor.name)\(reason.map { ": \($0)" } ?? "").\(rest)"
             )
+
+        case .openDispute:
+            // A refund request stays as it was (it pauses auto-completion too) until the dispute ends.
+            transition.order.escrowFrozen = true
+            event(.disputeOpened, order.status.holdsEscrow
+                ? "The buyer opened a dispute: the payment stays in escrow until it is settled."
+                : "The buyer opened a dispute after completion.")
+
+        case .settleDispute(let refund, let release, let reason):
+            transition.order.escrowFrozen = false
+            transition.order.refundRequest = nil
+            let resumes = order.status.holdsEscrow && refund == 0 && !release
+            if resumes {
+                // Nothing decided about the money: the order goes on where the dispute paused it,
+                // with the confirmation time that was left when it paused.
+                if order.status == .shipped, let confirmBy = order.confirmBy {
+                    let pausedAt = order.refundRequest?.requestedAt ?? order.timeline.last(where: { $0.kind == .disputeOpened })?.at ?? now
+                    let resumed = confirmBy.addingTimeInterval(max(0, now.timeIntervalSince(pausedAt)))
+                    transition.order.confirmBy = resumed
+                    transition.timeouts.append(.schedule(.autoComplete, dueAt: resumed))
+                }
+            } else {
+                try settleDispute(order, refund: refund, positions: positions, at: now, into: &transition)
+            }
+            let outcome =
+                resumes ? "the order goes on as before"
+                : refund == 0 ? "nothing was refunded" : "\(Money.format(refund, order.currency)) was refunded to the buyer"
+            let rest = order.status.holdsEscrow && !resumes && refund < order.heldMinor ? " and the rest released to the seller" : ""
+            event(.disputeResolved, "The dispute was settled (\(reason)): \(outcome)\(rest).")
         }
         return transition
+    }
+
+    /// A dispute's outcome on the order: `refund` back to the buyer's source; while the money is
+    /// held, the rest released to the seller; after completion, the refund paid as a staff refund
+    /// is (the fund covers what the seller cannot, and the seller owes it).
+    private static func settleDispute(_ order: Order, refund: Int64, positions: EscrowPositions, at now: Date, into transition: inout EscrowTransition) throws(EscrowError) {
+        guard (0...order.refundableMinor).contains(refund) else { throw .refundAmountInvalid(maximumMinor: order.refundableMinor) }
+        let number = order.refundCount + 1
+        if order.status.holdsEscrow {
+            let held = order.heldMinor
+            if refund == 0 {
+                transition.money += release(order, positions.seller)
+            } else {
+                transition.money += holds(of: order).map(MoneyMovement.void)
+                var rest = order
+                rest.refundCount = number
+                rest.refundedMinor += refund
+                if refund < held {
+                    let newHolds = holds(of: rest)
+                    transition.money += newHolds
+                    transition.money += release(rest, positions.seller)
+                }
+                try returnToSource(refund, of: order, number: number, positions: positions, into: &transition)
+                transition.order.refundCount = number
+                transition.order.refundedMinor += refund
+            }
+            transition.timeouts.append(.cancel(.autoComplete))
+            if refund == held {
+                transition.order.status = .refunded
+                transition.order.closedAt = now
+            } else {
+                transition.order.status = .completed
+                transition.order.completedAt = now
+            }
+        } else if refund > 0 {
+            transition.money += try refundAfterCompletion(order, amount: refund, number: number, seller: positions.seller, byStaff: true)
+            try returnToSource(refund, of: order, number: number, positions: positions, into: &transition)
+            transition.order.status = .refunded
+            transition.order.refundCount = number
+            transition.order.refundedMinor += refund
+            transition.order.closedAt = now
+        }
     }
 
     /// A reason is optional from the parties and required from staff, whose every action on

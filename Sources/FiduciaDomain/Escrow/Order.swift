@@ -75,6 +75,9 @@ public struct AfterSalesPolicy: Sendable, Equatable, Codable {
     /// Seven-day no-reason returns (七天无理由退货), the common default.
     public static let standard = AfterSalesPolicy(returnWindowDays: 7, genuineGoodsGuarantee: false)
 
+    /// Under the genuine-goods guarantee, a counterfeit claim may be made this long after completion.
+    public static let genuineGoodsClaimDays = 90
+
     public static let returnWindowRange = 0...90
 
     public func validated() throws(ValidationError) -> AfterSalesPolicy {
@@ -148,7 +151,7 @@ public struct RefundRequest: Sendable, Equatable, Codable {
 public struct OrderEvent: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
         case created, paid, shipped, tracking, confirmationExtended, receiptConfirmed, autoCompleted
-        case cancelled, expired, refundRequested, refunded, partlyRefunded
+        case cancelled, expired, refundRequested, refunded, partlyRefunded, disputeOpened, disputeResolved
     }
 
     public let at: Date

@@ -150,6 +150,10 @@ public enum TransferPurpose: String, Sendable, Codable, CaseIterable {
     case chargeCredited = "charge_credited"
     /// The fee (and the fund's share of it) on a part of a completed order that went back to the buyer.
     case feeReturned = "fee_returned"
+    /// A penalty's fine, from the seller's deposit to the buyer guarantee fund (D1).
+    case fine
+    /// A fine given back when an appeal reduces or overturns its penalty (D5).
+    case fineReturned = "fine_returned"
 }
 
 /// How a transfer acts on its accounts.

@@ -40,6 +40,8 @@ public enum RatingFlag: String, Sendable, Codable, CaseIterable {
     /// The two parties traded with each other three or more times in the 90 days before: friends
     /// or colluders.
     case sharedHistory = "shared_history"
+    /// The order had a dispute: a rating right after one may be retaliation or relief.
+    case afterDispute = "after_dispute"
 }
 
 /// A rating of one party of an order by the other. Published (visible) only once both have rated
@@ -182,6 +184,7 @@ public enum RatingRules {
             flags.insert(.afterRefund)
         }
         if previousTradesBetweenParties >= sharedHistoryTrades { flags.insert(.sharedHistory) }
+        if order.timeline.contains(where: { $0.kind == .disputeOpened }) { flags.insert(.afterDispute) }
         return flags
     }
 

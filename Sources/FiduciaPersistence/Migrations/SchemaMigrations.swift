@@ -7,6 +7,7 @@ public enum SchemaMigrations {
         sellerRanking,
         logInThrottling,
         moneySafety,
+        enforcement,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -409,5 +410,200 @@ public enum SchemaMigrations {
             )
             """,
         ]
+    }
+
+    /// When a trade goes wrong: order messages and their attachments (bytes in a content-addressed
+    /// blob table), disputes with their evidence, penalties with their rulebooks and appeals,
+    /// reports, hidden ratings, and outbound webhooks with their outbox and delivery log.
+    static let enforcement = Migration(version: 7, name: "messages, disputes, penalties, appeals, reports, outbound webhooks") { kind in
+        let bytes = kind == .postgres ? "BYTEA" : "BLOB"
+        var statements = [
+            "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, byte_count BIGINT NOT NULL, data \(bytes) NOT NULL, created_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE attachments (
+                id TEXT PRIMARY KEY,
+                sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+                file_name TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                byte_count BIGINT NOT NULL,
+                context_kind TEXT NOT NULL,
+                context_id TEXT NOT NULL,
+                order_id TEXT,
+                owner_id TEXT NOT NULL REFERENCES users (id),
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX attachments_context ON attachments (context_kind, context_id)",
+            """
+            CREATE TABLE order_messages (
+                id TEXT PRIMARY KEY,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                author_id TEXT NOT NULL REFERENCES users (id),
+                role TEXT NOT NULL,
+                body TEXT NOT NULL,
+                attachments TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX order_messages_order ON order_messages (order_id, created_at)",
+            """
+            CREATE TABLE disputes (
+                id TEXT PRIMARY KEY,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                buyer_id TEXT NOT NULL REFERENCES users (id),
+                seller_id TEXT NOT NULL REFERENCES users (id),
+                currency TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                status TEXT NOT NULL,
+                moderator_id TEXT REFERENCES users (id),
+                deadline_at BIGINT,
+                mediation_due_at BIGINT,
+                resolution_how TEXT,
+                refund_minor BIGINT,
+                seller_lost INTEGER NOT NULL,
+                details TEXT NOT NULL,
+                opened_at BIGINT NOT NULL,
+                resolved_at BIGINT
+            )
+            """,
+            // One open dispute per order, however many servers race to open one.
+            "CREATE UNIQUE INDEX disputes_one_open ON disputes (order_id) WHERE status <> 'resolved'",
+            "CREATE INDEX disputes_order ON disputes (order_id)",
+            "CREATE INDEX disputes_queue ON disputes (status, mediation_due_at)",
+            "CREATE INDEX disputes_seller ON disputes (seller_id, opened_at)",
+            "CREATE INDEX disputes_buyer ON disputes (buyer_id, opened_at)",
+            """
+            CREATE TABLE dispute_evidence (
+                id TEXT PRIMARY KEY,
+                dispute_id TEXT NOT NULL REFERENCES disputes (id),
+                author_id TEXT NOT NULL REFERENCES users (id),
+                role TEXT NOT NULL,
+                body TEXT NOT NULL,
+                attachments TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX dispute_evidence_dispute ON dispute_evidence (dispute_id, created_at)",
+            """
+            CREATE TABLE penalty_rulebooks (
+                version INTEGER PRIMARY KEY,
+                document TEXT NOT NULL,
+                status TEXT NOT NULL,
+                proposed_by TEXT,
+                proposed_at BIGINT NOT NULL,
+                decided_by TEXT,
+                decided_at BIGINT,
+                CHECK (decided_by IS NULL OR proposed_by IS NULL OR decided_by <> proposed_by)
+            )
+            """,
+            """
+            CREATE TABLE penalties (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                violation_code TEXT NOT NULL,
+                violation_name TEXT NOT NULL,
+                points INTEGER NOT NULL,
+                fine_minor BIGINT NOT NULL,
+                fine_currency TEXT,
+                rulebook_version INTEGER NOT NULL,
+                reasons TEXT NOT NULL,
+                decided_by TEXT REFERENCES users (id),
+                dispute_id TEXT REFERENCES disputes (id),
+                order_id TEXT,
+                applied_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                fine_returned_minor BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX penalties_user ON penalties (user_id, applied_at)",
+            """
+            CREATE TABLE appeals (
+                id TEXT PRIMARY KEY,
+                penalty_id TEXT NOT NULL REFERENCES penalties (id),
+                appellant_id TEXT NOT NULL REFERENCES users (id),
+                statement TEXT NOT NULL,
+                attachments TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                decided_by TEXT REFERENCES users (id),
+                decided_at BIGINT,
+                reasons TEXT,
+                reduced_points INTEGER
+            )
+            """,
+            "CREATE UNIQUE INDEX appeals_one_pending ON appeals (penalty_id) WHERE status = 'pending'",
+            "CREATE INDEX appeals_queue ON appeals (status, created_at)",
+            """
+            CREATE TABLE reports (
+                id TEXT PRIMARY KEY,
+                reporter_id TEXT NOT NULL REFERENCES users (id),
+                target_kind TEXT NOT NULL,
+                target_id TEXT NOT NULL,
+                category TEXT NOT NULL,
+                body TEXT NOT NULL,
+                attachments TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                resolved_by TEXT REFERENCES users (id),
+                resolved_at BIGINT,
+                reasons TEXT,
+                action TEXT,
+                penalty_id TEXT
+            )
+            """,
+            "CREATE INDEX reports_queue ON reports (status, created_at)",
+            "CREATE INDEX reports_reporter ON reports (reporter_id, created_at)",
+            "ALTER TABLE ratings ADD COLUMN hidden_at BIGINT",
+            "ALTER TABLE ratings ADD COLUMN hidden_reason TEXT",
+            """
+            CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                kinds TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                disabled_at BIGINT
+            )
+            """,
+            "CREATE TABLE outbound_events (id TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL, data TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id),
+                event_id TEXT NOT NULL REFERENCES outbound_events (id),
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_status_code INTEGER,
+                last_error TEXT,
+                next_attempt_at BIGINT,
+                delivered_at BIGINT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at)",
+            "CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)",
+        ]
+        // Messages and evidence are evidence: the database refuses to change or delete them.
+        for table in ["order_messages", "dispute_evidence"] {
+            switch kind {
+            case .sqlite:
+                statements += [
+                    "CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table) BEGIN SELECT RAISE(ABORT, '\(table) are evidence and never change'); END",
+                    "CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table) BEGIN SELECT RAISE(ABORT, '\(table) are evidence and never change'); END",
+                ]
+            case .postgres:
+                statements += [
+                    """
+                    CREATE FUNCTION \(table)_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION '\(table) are evidence and never change'; END $$
+                    """,
+                    "CREATE TRIGGER \(table)_no_change BEFORE UPDATE OR DELETE ON \(table) FOR EACH ROW EXECUTE FUNCTION \(table)_keep()",
+                ]
+            }
+        }
+        return statements
     }
 }

@@ -31,6 +31,8 @@ public protocol RatingRepository: Sendable {
     func counts(ratee: UserID, side: RatingSide, since: Date?) async throws -> RatingCounts
     /// Averages of the detailed ratings a seller received, and how many there are.
     func detailedAverages(seller: UserID) async throws -> (itemAsDescribed: Double, serviceAttitude: Double, shippingSpeed: Double, count: Int)?
+    /// Hides a published rating from profiles, lists and scores (a moderation decision with reasons).
+    func hide(_ id: RatingID, reason: String, at now: Date) async throws
 }
 
 struct SQLRatingRepository: RatingRepository {
@@ -98,13 +100,14 @@ struct SQLRatingRepository: RatingRepository {
 
     func published(after: Int64, limit: Int) async throws -> [PublishedRating] {
         try await sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE publication > \(bind: after) ORDER BY publication LIMIT \(bind: limit)
+            SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE publication > \(bind: after) AND hidden_at IS NULL ORDER BY publication LIMIT \(bind: limit)
             """).all().map { PublishedRating(publication: try $0.int64("publication"), rating: try Self.rating($0)) }
     }
 
     func list(user: UserID, received: Bool, side: RatingSide?, includeUnpublishedBy viewer: UserID?, before cursor: RatingID?, limit: Int) async throws -> [Rating] {
         var query = sql.select().column(SQLRaw(Self.columns)).from("ratings")
             .where(received ? "ratee_id" : "rater_id", .equal, user.rawValue)
+            .where("hidden_at", .is, SQLLiteral.null)
         if let side { query = query.where("side", .equal, side.rawValue) }
         if let viewer {
             query = query.where { $0.where("published_at", .isNot, SQLLiteral.null).orWhere("rater_id", .equal, viewer.rawValue) }
@@ -117,7 +120,7 @@ struct SQLRatingRepository: RatingRepository {
 
     func allReceived(by user: UserID, side: RatingSide) async throws -> [Rating] {
         try await sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE ratee_id = \(bind: user.rawValue) AND side = \(bind: side.rawValue) AND published_at IS NOT NULL ORDER BY publication
+            SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE ratee_id = \(bind: user.rawValue) AND side = \(bind: side.rawValue) AND published_at IS NOT NULL AND hidden_at IS NULL ORDER BY publication
             """).all().map(Self.rating)
     }
 
@@ -128,7 +131,8 @@ struct SQLRatingRepository: RatingRepository {
     func counts(ratee: UserID, side: RatingSide, since: Date?) async throws -> RatingCounts {
         let rows = try await sql.raw("""
             SELECT overall, COUNT(*) AS n FROM ratings
-            WHERE ratee_id = \(bind: ratee.rawValue) AND side = \(bind: side.rawValue) AND published_at IS NOT NULL AND published_at >= \(bind: since?.millisecondsSince1970 ?? 0)
+            WHERE ratee_id = \(bind: ratee.rawValue) AND side = \(bind: side.rawValue) AND published_at IS NOT NULL AND hidden_at IS NULL
+              AND published_at >= \(bind: since?.millisecondsSince1970 ?? 0)
             GROUP BY overall
             """).all()
         var counts = RatingCounts()
@@ -147,10 +151,14 @@ struct SQLRatingRepository: RatingRepository {
     func detailedAverages(seller: UserID) async throws -> (itemAsDescribed: Double, serviceAttitude: Double, shippingSpeed: Double, count: Int)? {
         guard let row = try await sql.raw("""
             SELECT COUNT(*) AS n, AVG(item_as_described * 1.0) AS item, AVG(service_attitude * 1.0) AS service, AVG(shipping_speed * 1.0) AS shipping
-            FROM ratings WHERE ratee_id = \(bind: seller.rawValue) AND side = 'buyer' AND published_at IS NOT NULL AND item_as_described IS NOT NULL
+            FROM ratings WHERE ratee_id = \(bind: seller.rawValue) AND side = 'buyer' AND published_at IS NOT NULL AND hidden_at IS NULL AND item_as_described IS NOT NULL
             """).first(), try row.int("n") > 0
         else { return nil }
         return (try row.double("item"), try row.double("service"), try row.double("shipping"), try row.int("n"))
+    }
+
+    func hide(_ id: RatingID, reason: String, at now: Date) async throws {
+        try await sql.raw("UPDATE ratings SET hidden_at = \(bind: now.millisecondsSince1970), hidden_reason = \(bind: reason) WHERE id = \(bind: id.rawValue)").run()
     }
 
     static func encode(_ flags: Set<RatingFlag>) -> String {

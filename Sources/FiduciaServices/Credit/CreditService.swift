@@ -23,6 +23,13 @@ public struct TrustProfile: Sendable {
     public let commendations: [String]
     public let engineTrust: TrustEstimate
     public let personalized: PersonalizedTrust?
+    /// Disputes in the last year: opened about the user's trades, lost, settled by agreement.
+    public let disputes: DisputeStats
+    /// A seller's median time to answer a buyer's first message over 90 days (nil: no messages).
+    public let responseTimeSeconds: TimeInterval?
+    /// The public violation record (D1), newest first.
+    public let violations: [Penalty]
+    public let standing: AccountStanding
 }
 
 /// The credit score and tiers (C3, C4, C6, A5), the trust profile, and honest-seller commendations (C7).
@@ -68,6 +75,10 @@ public struct CreditService: Sendable {
         }
         let filter: OrderFilter = role == .seller ? .seller(user.id) : .buyer(user.id)
         var history = CreditHistory(role: role, memberSince: user.createdAt, ratings: received)
+        let disputes = try await repositories.disputes.stats(user: user.id, asSeller: role == .seller, since: now.addingTimeInterval(-SellerRecord.disputeWindowSeconds))
+        history.disputesOpened = disputes.opened
+        history.disputesLost = disputes.lost
+        history.penaltyPoints = try await PenaltyService.standing(of: user.id, in: repositories, now: now).points
         history.completedTrades = try await repositories.orders.count(filter, status: .completed)
         history.refundedTrades = try await repositories.orders.count(filter, status: .refunded)
         if role == .seller {
@@ -131,7 +142,11 @@ public struct CreditService: Sendable {
                 tierChanges: try await repositories.credit.tierChanges(user: userID, role: role),
                 commendations: role == .seller ? try await repositories.credit.commendations(seller: userID) : [],
                 engineTrust: await trust.trust(of: userID),
-                personalized: nil
+                personalized: nil,
+                disputes: try await repositories.disputes.stats(user: userID, asSeller: role == .seller, since: now.addingTimeInterval(-SellerRecord.disputeWindowSeconds)),
+                responseTimeSeconds: role == .seller ? try await MessageService.responseTime(of: userID, in: repositories, now: now) : nil,
+                violations: try await repositories.penalties.penalties(user: userID),
+                standing: try await PenaltyService.standing(of: userID, in: repositories, now: now)
             )
         }
         guard let viewer = viewer.actingUser, viewer.id != userID else { return profile }
@@ -139,7 +154,8 @@ public struct CreditService: Sendable {
             user: profile.user, role: profile.role, score: profile.score, periods: profile.periods, detailedAverages: profile.detailedAverages,
             completedTrades: profile.completedTrades, refundedTrades: profile.refundedTrades, deposit: profile.deposit,
             history: profile.history, tierChanges: profile.tierChanges, commendations: profile.commendations, engineTrust: profile.engineTrust,
-            personalized: await trust.personalized(viewer: viewer.id, party: userID)
+            personalized: await trust.personalized(viewer: viewer.id, party: userID), disputes: profile.disputes,
+            responseTimeSeconds: profile.responseTimeSeconds, violations: profile.violations, standing: profile.standing
         )
     }
 

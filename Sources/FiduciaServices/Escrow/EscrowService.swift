@@ -44,6 +44,11 @@ public struct EscrowService: Sendable {
             guard let seller = try await repositories.users.find(request.sellerID), seller.has(.seller) else {
                 throw EscrowError.sellerNotFound
             }
+            // Penalties (D1): a restricted seller takes no new orders, a suspended buyer places none.
+            let sellerStanding = try await PenaltyService.standing(of: seller.id, in: repositories, now: now)
+            guard sellerStanding.maySell else { throw StandingError(standing: sellerStanding, activity: "sell") }
+            let buyerStanding = try await PenaltyService.standing(of: buyer.id, in: repositories, now: now)
+            guard buyerStanding.mayBuy else { throw StandingError(standing: buyerStanding, activity: "buy") }
             let policy = try await repositories.orders.policy(seller: seller.id)
             let payBy = now.addingTimeInterval(settings.paymentWindowSeconds)
             let order = Order(
@@ -194,6 +199,8 @@ public struct EscrowService: Sendable {
         try await repositories.orders.update(transition.order, now: now)
         try await schedule(transition.timeouts, for: order, in: repositories, now: now)
         try await carryOut(transition.effects, for: order, in: repositories, now: now)
+        try await WebhookService.publish(.orderChanged, subjectID: order.id.rawValue, data: OrderEventData(transition.order, previous: order.status, action: action.kind),
+                                         in: repositories, now: now, ids: ids)
         if transition.order.status != order.status, transition.order.status == .completed || transition.order.status == .refunded {
             // A finished trade changes both parties' records.
             try await CreditService.scheduleRefresh(order.sellerID, role: .seller, in: repositories, now: now, ids: ids)
@@ -218,7 +225,7 @@ public struct EscrowService: Sendable {
             )
         case .cancel where order.heldMinor == 0:
             break
-        case .confirmReceipt, .autoComplete, .refund, .cancel:
+        case .confirmReceipt, .autoComplete, .refund, .cancel, .settleDispute:
             let references: [AccountReference] = [
                 .user(order.buyerID, .available), .user(order.buyerID, .statement),
                 .user(order.sellerID, .available), .user(order.sellerID, .deposit), .user(order.sellerID, .debt),
@@ -395,5 +402,25 @@ public struct EscrowService: Sendable {
             else { return }
             _ = try await apply(action, to: order, by: .system, in: repositories, now: now)
         }
+    }
+}
+
+/// The `data` of an `order.changed` event.
+struct OrderEventData: Encodable {
+    let id, buyerId, sellerId, status, previousStatus, action, currency: String
+    let totalMinor, refundedMinor: Int64
+    let frozen: Bool
+
+    init(_ order: Order, previous: OrderStatus, action: OrderActionKind) {
+        id = order.id.rawValue
+        buyerId = order.buyerID.rawValue
+        sellerId = order.sellerID.rawValue
+        status = order.status.rawValue
+        previousStatus = previous.rawValue
+        self.action = action.rawValue
+        currency = order.currency.code
+        totalMinor = order.totalMinor
+        refundedMinor = order.refundedMinor
+        frozen = order.escrowFrozen
     }
 }

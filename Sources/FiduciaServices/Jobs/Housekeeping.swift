@@ -2,7 +2,7 @@ import FiduciaDomain
 import FiduciaPersistence
 import Foundation
 
-/// Hourly clean-up: expired sessions and idempotency keys past their retention.
+/// Hourly clean-up: expired sessions, idempotency keys past their retention, uploads never attached.
 enum Housekeeping {
     static let kind = "housekeeping.hourly"
 
@@ -16,6 +16,7 @@ enum Housekeeping {
             _ = try await repositories.sessions.deleteExpired(before: now)
             try await repositories.sessions.deleteFailedLogIns(before: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds))
             _ = try await repositories.idempotency.purge(createdBefore: now.addingTimeInterval(-settings.idempotencyRetentionSeconds))
+            _ = try await repositories.attachments.deleteStaleUploads(before: now.addingTimeInterval(-settings.staleUploadSeconds))
         }
     }
 }

@@ -15,6 +15,8 @@ public struct ServiceSettings: Sendable, Equatable {
     public var ratingWindowDays = RatingRules.defaultWindowDays
     /// Orders, escrow timeouts, fees and the micro-payment limit.
     public var escrow = EscrowSettings()
+    /// Dispute deadlines.
+    public var disputes = DisputeSettings()
     /// The currency deposits are valued in for the credit score, and rates into it.
     public var exchangeRates = ExchangeRates(reference: Currency("EUR")!)
     /// Which payment provider moves money in and out.
@@ -24,6 +26,8 @@ public struct ServiceSettings: Sendable, Equatable {
     public var chargeReconcileSeconds: TimeInterval = 120
     /// A server checks for newly published ratings at most this often when asked for trust values.
     public var trustFreshnessSeconds: TimeInterval = 0.5
+    /// Uploads never attached to anything are forgotten after this long.
+    public var staleUploadSeconds: TimeInterval = 24 * 3600
 
     public init() {}
 }
