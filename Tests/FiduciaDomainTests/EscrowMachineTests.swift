@@ -138,22 +138,25 @@ struct EscrowMachineTests {
 
         var ledger = InMemoryLedger()
         try step(.pay(Self.card), &current, by: .buyer(buyer), ledger: &ledger)
-        #expect(allowed(.buyer(buyer)) == [.cancel])
+        #expect(allowed(.buyer(buyer)) == [.cancel, .openDispute])
         #expect(allowed(.seller(seller)) == [.ship, .cancel, .refund])
         #expect(allowed(.staff(staff)) == [.cancel, .refund])
 
         try step(.ship(carrier: "X", trackingNumber: "1"), &current, by: .seller(seller), at: 0, ledger: &ledger)
-        #expect(allowed(.buyer(buyer)) == [.confirmReceipt, .requestRefund])
+        #expect(allowed(.buyer(buyer)) == [.confirmReceipt, .requestRefund, .openDispute])
         #expect(allowed(.seller(seller)) == [.addTracking, .extendConfirmation, .refund])
         #expect(allowed(.staff(staff)) == [.addTracking, .refund])
         #expect(allowed(.system) == [])
         #expect(allowed(.system, at: settings.autoCompleteSeconds) == [.autoComplete])
 
         try step(.confirmReceipt, &current, by: .buyer(buyer), at: 0, ledger: &ledger)
-        #expect(allowed(.buyer(buyer)) == [.requestRefund])
+        #expect(allowed(.buyer(buyer)) == [.requestRefund, .openDispute])
         #expect(allowed(.seller(seller)) == [.addTracking, .refund])
         let afterWindow = 7 * 86_400 + 1.0
-        #expect(allowed(.buyer(buyer), at: afterWindow) == [])
+        // Past the return window only the genuine-goods guarantee (90 days) still lets the buyer
+        // open a dispute; after it, nothing.
+        #expect(allowed(.buyer(buyer), at: afterWindow) == [.openDispute])
+        #expect(allowed(.buyer(buyer), at: 91 * 86_400) == [])
         #expect(allowed(.seller(seller), at: afterWindow) == [.addTracking])
     }
 

@@ -61,7 +61,7 @@ struct MoneySafetyTests {
             #expect(payout.problemType == "/problems/insufficient-funds")
             // The buyer still decides: confirming releases the rest (99 999 less the 2 000 fee).
             let asBuyer = try await web.request(.get, "/v1/orders/\(order)", token: buyer.token)
-            #expect(asBuyer.object["allowedActions"] as? [String] == ["confirmReceipt", "requestRefund"])
+            #expect(asBuyer.object["allowedActions"] as? [String] == ["confirmReceipt", "requestRefund", "openDispute"])
             #expect(try await web.request(.post, "/v1/orders/\(order)/receipt-confirmation", token: buyer.token).status == .ok)
             #expect(try await Self.balance(web, seller)["availableMinor"] as? Int == 97_999)
             try await Self.expectCleanLedger(web)

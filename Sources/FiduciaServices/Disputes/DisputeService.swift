@@ -254,7 +254,9 @@ public struct DisputeService: Sendable {
     /// job and schedules a new one, so a job that was already claimed can never swallow the new one.
     private func moveDeadline(from old: Dispute?, to new: Dispute, in repositories: Repositories, now: Date) async throws {
         guard old?.deadline != new.deadline else { return }
-        if let previous = old?.deadline {
+        // A deadline that has passed keeps its job: it is the one running now, or it will run and
+        // find nothing due.
+        if let previous = old?.deadline, previous.dueAt > now {
             try await repositories.jobs.cancel(uniqueKey: Self.deadlineKey(new.id, previous), now: now)
         }
         if let deadline = new.deadline, new.status.isOpen {
