@@ -121,6 +121,12 @@ public struct AccountStanding: Sendable, Equatable {
     /// When the consequence ends (nil: good standing, a warning, or a ban).
     public let until: Date?
 
+    public init(level: Level, points: Int, until: Date?) {
+        self.level = level
+        self.points = points
+        self.until = until
+    }
+
     /// Whether the user may receive new orders as a seller.
     public var maySell: Bool { level < .restricted }
     /// Whether the user may place new orders as a buyer.

@@ -12,7 +12,8 @@ public struct PenaltyService: Sendable {
     let ledger: LedgerService
     let attachments: AttachmentService
     /// Fines are set in the reference currency and taken from the deposit held in it.
-    let fineCurrency: Currency
+    /// The currency fines are set and taken in (the reference currency).
+    public let fineCurrency: Currency
 
     init(store: Store, clock: any WallClock, random: any RandomSource, ledger: LedgerService, attachments: AttachmentService, fineCurrency: Currency) {
         self.store = store

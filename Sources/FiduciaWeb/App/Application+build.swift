@@ -42,9 +42,9 @@ public func buildRouter(
     router.middlewares.add(ObservabilityMiddleware(metrics: metrics, random: services.random))
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ProblemMiddleware(pages: renderer))
-    router.middlewares.add(BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes))
+    router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
     router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
-    router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, maximumBodyBytes: configuration.maximumBodyBytes))
+    router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration))
 
     OperationsRoutes(services: services, metrics: metrics).register(on: router)
     try SitePages(site: site).register(on: router)
@@ -54,6 +54,11 @@ public func buildRouter(
     AdminLedgerPages(site: site).register(on: router)
     StaffDecisionPages(site: site).register(on: router)
     TrustPages(site: site).register(on: router)
+    MessagePages(site: site).register(on: router)
+    DisputePages(site: site).register(on: router)
+    ModerationPages(site: site).register(on: router)
+    ReportPages(site: site).register(on: router)
+    PenaltyPages(site: site).register(on: router)
 
     let api = FiduciaAPIHandler(services: services)
     // Compact JSON with sorted keys: stable bytes, which idempotent replays and tests rely on.

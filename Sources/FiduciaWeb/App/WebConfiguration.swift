@@ -11,5 +11,22 @@ public struct WebConfiguration: Sendable, Equatable {
     /// Run the background job runner in this process.
     public var runsJobs = true
 
+    /// The body limit of a file upload to the API (`POST /v1/attachments`): one file of at most
+    /// 5 MiB (`AttachmentRules`), with room to spare.
+    public static let uploadBodyBytes = 6 * 1024 * 1024
+    /// The body limit of a page form that carries files (`multipart/form-data`): five files and
+    /// the text around them.
+    public static let formUploadBodyBytes = 27 * 1024 * 1024
+
     public init() {}
+
+    /// The largest body `path` accepts with `contentType`: file uploads may be larger than the
+    /// rest, which stay at `maximumBodyBytes`.
+    func bodyLimit(path: String, contentType: String?) -> Int {
+        if path == "/v1/attachments" { return max(maximumBodyBytes, Self.uploadBodyBytes) }
+        if !path.hasPrefix("/v1/"), contentType?.lowercased().hasPrefix("multipart/form-data") == true {
+            return max(maximumBodyBytes, Self.formUploadBodyBytes)
+        }
+        return maximumBodyBytes
+    }
 }

@@ -164,8 +164,15 @@ struct EscrowPages: Sendable {
             let actions: Actions?
             let decisions: [DecisionRow]
             let ratings: RatingSectionView?
+            let disputes: [DisputeLink]
+            let canOpenDispute: Bool
+            let disputeReasons: [Choice]
+            let messages: [DisputePages.Entry]
+            let canMessage: Bool
             let error: String?
         }
+        struct DisputeLink: Sendable { let id, statusLabel, reason: String }
+        struct Choice: Sendable { let value, label: String }
         let order: OrderView
     }
 
@@ -198,6 +205,9 @@ struct EscrowPages: Sendable {
                       status: $0.status.rawValue, proposedAt: PageFormat.dateTime($0.proposedAt), failure: $0.failureReason)
             }
         }
+        let disputes = try await services.disputes.disputes(on: order)
+        let messages = try await services.messages.messages(on: order.id, page: try PageRequest(limit: 100), by: site.principal).items
+        let authors = try await services.accounts.users(messages.map(\.authorID))
         let split = FeeSplit(totalMinor: order.totalMinor - order.refundedMinor, feeBasisPoints: order.feeBasisPoints, fundShareBasisPoints: order.fundShareBasisPoints)
         let withinReturns = order.returnDeadline.map { now <= $0 } ?? false
         let actions = OrderPageView.Actions(
@@ -249,6 +259,17 @@ struct EscrowPages: Sendable {
             actions: anyAction ? actions : nil,
             decisions: decisions,
             ratings: ratings,
+            disputes: disputes.map { .init(id: $0.id.rawValue, statusLabel: DisputePages.statusLabel($0.status), reason: $0.reason.words) },
+            canOpenDispute: allowed.contains(.openDispute) && !disputes.contains { $0.status.isOpen },
+            disputeReasons: DisputeReason.allCases.map { .init(value: $0.rawValue, label: $0.words.capitalizedFirst) },
+            messages: messages.map { message in
+                .init(
+                    author: message.authorID == viewer.id ? "You" : authors[message.authorID]?.displayName ?? message.authorID.rawValue,
+                    role: message.role.rawValue, at: PageFormat.dateTime(message.createdAt), text: message.body,
+                    attachments: message.attachments.map { .init(url: "/attachments/\($0.id)", name: $0.fileName, type: $0.type.label) }
+                )
+            },
+            canMessage: viewer.id == order.buyerID || viewer.id == order.sellerID || viewer.isStaff,
             error: error
         )
         return site.renderer.render("order", page: OrderPageView(order: view), request: request, status: status)

@@ -9,9 +9,10 @@ import NIOCore
 /// with nothing to add, is read as the empty JSON object: the generated server would otherwise try
 /// to decode zero bytes as JSON for operations whose body is optional.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let maximumBytes: Int
+    let configuration: WebConfiguration
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let maximumBytes = configuration.bodyLimit(path: request.uri.path, contentType: request.headers[.contentType])
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maximumBytes {
             throw WebError.bodyTooLarge(limitBytes: maximumBytes)
         }

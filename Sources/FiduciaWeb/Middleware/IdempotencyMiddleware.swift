@@ -12,7 +12,7 @@ import NIOCore
 /// stored: the key is released so that the retry runs again.
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let idempotency: IdempotencyService
-    let maximumBodyBytes: Int
+    let configuration: WebConfiguration
     /// These POSTs return a fresh secret each time, which must not be stored for replay.
     static var exemptPaths: Set<String> { ["/v1/sessions", "/v1/api-clients"] }
 
@@ -26,7 +26,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw WebError.idempotencyKeyInvalid
         }
         var request = request
-        let body = try await request.collectBody(upTo: maximumBodyBytes)
+        let body = try await request.collectBody(upTo: configuration.bodyLimit(path: request.uri.path, contentType: request.headers[.contentType]))
         var fingerprint = Array("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8)
         fingerprint.append(contentsOf: body.readableBytesView)
         let requestHash = SecretToken.sha256Hex(fingerprint)

@@ -27,6 +27,19 @@ struct Site: Sendable {
         return form
     }
 
+    /// Reads a posted form that carries files (`multipart/form-data`) after checking its CSRF token.
+    func multipartForm(from request: Request) async throws -> MultipartForm {
+        var request = request
+        let contentType = request.headers[.contentType] ?? ""
+        let limit = configuration.bodyLimit(path: request.uri.path, contentType: contentType)
+        let body = try await request.collectBody(upTo: limit)
+        guard let form = MultipartForm(contentType: contentType, body: Array(body.readableBytesView)) else {
+            throw WebError.malformedRequest("The form could not be read. Reload the page and try again.")
+        }
+        try csrf.verify(formToken: form[CSRFProtection.formField], request: request)
+        return form
+    }
+
     /// The signed-in user, or a redirect to the log-in page that comes back here afterwards.
     func requireViewer(_ request: Request) throws(RedirectToLogin) -> User {
         guard let user = principal.actingUser else {

@@ -102,6 +102,13 @@ extension Components.Schemas.TrustProfile {
             completedTrades: Int64(profile.completedTrades),
             refundedTrades: Int64(profile.refundedTrades),
             memberSince: profile.user.createdAt,
+            responseTimeSeconds: profile.responseTimeSeconds.map { Int64($0.rounded()) },
+            disputes: .init(
+                opened: Int64(profile.disputes.opened), resolved: Int64(profile.disputes.resolved), lost: Int64(profile.disputes.lost),
+                byAgreement: Int64(profile.disputes.byAgreement), agreementShare: profile.disputes.agreementShare
+            ),
+            standing: .init(rawValue: "\(profile.standing.level)")!,
+            penaltyPoints: Int64(profile.standing.points),
             deposit: profile.role == .seller ? profile.deposit.map { .init(amountMinor: $0.amountMinor, currency: $0.currency.code) } : nil,
             trust: .init(
                 value: profile.engineTrust.value, confidence: profile.engineTrust.confidence,

@@ -57,6 +57,11 @@ struct TrustPages: Sendable {
         let tiers: [TierRule]
         let tierChanges: [String]
         let commendationCriteria = Commendations.criteria
+        let disputesText: String
+        let responseTime: String?
+        let standing: String
+        let restricted: Bool
+        let violations: [PenaltyPages.ViolationRow]
         let embedCode: String
     }
 
@@ -127,9 +132,22 @@ struct TrustPages: Sendable {
             trustConfidencePercent: Int((profile.engineTrust.confidence * 100).rounded()),
             tiers: Tier.allCases.map { .init(name: $0.name, rule: $0.rule) },
             tierChanges: profile.tierChanges.map { "\(PageFormat.date($0.at)): \($0.from.name) → \($0.to.name)" },
+            disputesText: Self.disputesText(profile.disputes),
+            responseTime: profile.responseTimeSeconds.map(PageFormat.duration),
+            standing: profile.standing.words.capitalizedFirst,
+            restricted: profile.standing.level >= .restricted,
+            violations: try await PenaltyPages.rows(profile.violations, principal: site.principal, services: services),
             embedCode: #"<a href="http://\#(host)/merchants/\#(id)"><img src="http://\#(host)/merchants/\#(id)/badge.svg" alt="Fiducia trust badge" width="240" height="60"></a>"#
         )
         return site.renderer.render("merchant", page: view, request: request)
+    }
+
+    /// "3 in the last 12 months: 1 lost, 2 settled by agreement (100% of those resolved)".
+    static func disputesText(_ stats: DisputeStats) -> String {
+        guard stats.opened > 0 else { return "None in the last 12 months." }
+        var text = "\(stats.opened) in the last 12 months: \(stats.lost) lost, \(stats.byAgreement) settled by agreement"
+        if let share = stats.agreementShare { text += " (\(Int((share * 100).rounded()))% of those resolved)" }
+        return text + "."
     }
 
     static func monthName(_ month: String) -> String {
