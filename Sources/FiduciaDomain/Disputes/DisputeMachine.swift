@@ -201,8 +201,10 @@ public enum DisputeMachine {
             try who(isBuyer)
             try require(.awaitingSeller, .awaitingBuyer, .inMediation, .awaitingReturn)
         case .take:
+            // Another moderator may take over; the one who has it already has nothing to take.
             try who(isStaff)
             try require(.inMediation)
+            guard !isModerator else { throw .notNow(action.name, dispute.status) }
         case .requestEvidence, .propose, .rule:
             try who(isStaff)
             try require(.inMediation)

@@ -187,7 +187,8 @@ public struct PenaltyService: Sendable {
         let now = clock.now()
         let id: AppealID = ids.make()
         return try await store.write { repositories in
-            guard let penalty = try await repositories.penalties.find(penaltyID, lock: true), penalty.userID == appellant.id || appellant.isStaff else {
+            // Penalties are public; only the penalised may appeal one (`checkOpening`).
+            guard let penalty = try await repositories.penalties.find(penaltyID, lock: true) else {
                 throw NotFoundError(entity: "penalty", id: penaltyID.rawValue)
             }
             let rulebook = try await Self.rulebookInForce(in: repositories).rulebook
