@@ -187,6 +187,7 @@ public struct DemoSeeder: Sendable {
         if !commended.isEmpty { created.append("honest-seller commendation for \(lastMonth): \(commended.count) seller(s)") }
         created.append("\(trades.count) orders over the last six months with both sides' ratings (completed, one partly refunded, one in escrow, one awaiting payment)")
         try await seedSafetyScenarios(users, now: now, progress: progress, created: &created)
+        try await seedDisputes(users, now: now, progress: progress, created: &created)
     }
 
     /// What keeps money safe, each in one place a newcomer can open: a partial refund that keeps
@@ -243,5 +244,65 @@ public struct DemoSeeder: Sendable {
             _ = try await past.ratings.rate(trinket.id, RatingSubmission(overall: .positive), by: principal("shady"))
         }
         created.append("a partial refund that keeps the rest in escrow; two staff decisions (one awaiting a second moderator: log in as mia); statement purchases; a cancelled card payment; a swarm of ten sock puppets around Shady Deals")
+    }
+
+    /// When trades go wrong: an open dispute with the seller's deadline running, one escalated to
+    /// the moderators' queue, a counterfeit ruling that refunds the buyer and penalises Shady
+    /// Deals (points, a fine from its deposit, a restriction on new sales), a report in the queue
+    /// and the seller's response time from order messages.
+    func seedDisputes(_ users: [String: User], now: Date, progress: @Sendable (String) -> Void, created: inout [String]) async throws {
+        let clock = ManualClock(now.addingTimeInterval(-4 * 86_400))
+        let past = AppServices(store: services.store, settings: services.settings, clock: clock, random: services.random)
+        func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
+        func shipped(_ buyer: String, _ seller: String, _ title: String, _ priceMinor: Int64) async throws -> Order {
+            let order = try await past.escrow.createOrder(
+                NewOrder(sellerID: users[seller]!.id, currency: "EUR", items: [LineItem(title: title, quantity: 1, unitPriceMinor: priceMinor)]), by: principal(buyer)
+            )
+            _ = try await past.escrow.pay(order.id, with: .card(token: "tok_visa"), by: principal(buyer))
+            clock.advance(by: 3_600)
+            return try await past.escrow.perform(.ship(carrier: "DHL", trackingNumber: "DEMO-\(title.prefix(3).uppercased())"), on: order.id, by: principal(seller))
+        }
+        progress("disputes: one open, one with the moderators, a counterfeit ruling and its penalty, a report")
+
+        // Shady Deals sells a "designer" handbag; Alice disputes it as counterfeit, a moderator
+        // rules for her: a full refund, 24 points and a 200.00 EUR fine from the deposit.
+        _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 30_000, from: .card(token: "tok_visa"), by: principal("shady"))
+        let handbag = try await shipped("alice", "shady", "Designer handbag (\"genuine\")", 12_000)
+        clock.advance(by: 86_400)
+        let fake = try await past.disputes.open(on: handbag.id, NewDispute(
+            reason: .counterfeit, description: "The stitching and the logo are wrong; the serial number does not exist on the brand's site."
+        ), by: principal("alice"))
+        _ = try await past.disputes.respond(to: fake.id, .refuse(statement: "It is genuine, bought from a wholesaler."), by: principal("shady"))
+        _ = try await past.disputes.escalate(fake.id, by: principal("alice"))
+        clock.advance(by: 3_600 * 5)
+        _ = try await past.disputes.take(fake.id, by: principal("admin"))
+        _ = try await past.disputes.resolve(fake.id, ruling: .refund(amountMinor: 12_000), reasons: """
+            The brand confirmed the serial number does not exist, and the seller showed no invoice from an authorised \
+            wholesaler. Full refund; the counterfeit rule applies.
+            """, by: principal("admin"))
+
+        // Chen never got his book; Northwind says it was delivered, and Chen asked a moderator.
+        clock.set(now.addingTimeInterval(-36 * 3_600))
+        let book = try await shipped("chen", "northwind", "A History of Markets (signed)", 2_200)
+        _ = try await past.messages.send(on: book.id, text: "Hello, the tracking has not moved for a week. Any news?", by: principal("chen"))
+        clock.advance(by: 2 * 3_600)
+        _ = try await past.messages.send(on: book.id, text: "The carrier says it was delivered to your building's mailroom.", by: principal("northwind"))
+        let lost = try await past.disputes.open(on: book.id, NewDispute(reason: .notReceived, description: "Nothing in the mailroom; the carrier has no signature."), by: principal("chen"))
+        _ = try await past.disputes.respond(to: lost.id, .refuse(statement: "The carrier's scan shows delivery."), by: principal("northwind"))
+        _ = try await past.disputes.escalate(lost.id, by: principal("chen"))
+
+        // Bob's speaker is not what the listing said; Bright Electronics has until the deadline to answer.
+        clock.set(now.addingTimeInterval(-86_400))
+        let speaker = try await shipped("bob", "bright", "Bluetooth speaker, 20 W", 4_500)
+        _ = try await past.disputes.open(on: speaker.id, NewDispute(
+            reason: .notAsDescribed, remedy: .partialRefund, amountMinor: 2_000, description: "It is 10 W, not 20 W as listed. I would keep it for 20.00 back."
+        ), by: principal("bob"))
+
+        // Dana reports one of the sock puppets' ratings of Shady Deals.
+        if let rating = try await past.ratings.ratings(of: users["shady"]!.id, received: true, side: .buyerRatesSeller, page: try PageRequest(limit: 1), by: .anonymous).items.first {
+            _ = try await past.reports.create(about: .rating(rating.id), category: .fakeRating,
+                                              text: "Ten new accounts praised this seller within a week, each with the same words.", by: principal("dana"))
+        }
+        created.append("disputes: an open one (Bob and Bright Electronics), one in the moderators' queue (Chen and Northwind Books), a counterfeit ruling that penalised Shady Deals (see its profile), and a report of a fake rating")
     }
 }

@@ -101,6 +101,10 @@ struct DisputePages: Sendable {
     struct ResolutionView: Sendable { let how, refund, reasons, at: String }
     struct Actions: Sendable {
         let respond, acceptOffer, escalate, withdraw, take, requestEvidence, propose, rule, shipReturn, confirmReturn, addEvidence: Bool
+
+        var any: Bool {
+            [respond, acceptOffer, escalate, withdraw, take, requestEvidence, propose, rule, shipReturn, confirmReturn, addEvidence].contains(true)
+        }
     }
 
     struct DisputeView: Sendable {
@@ -111,7 +115,7 @@ struct DisputePages: Sendable {
         let offer: OfferView?
         let resolution: ResolutionView?
         let returnShipment: String?
-        let actions: Actions
+        let actions: Actions?
         let refundableDefault: String
         let evidence: [Entry]
         let messages: [Entry]
@@ -139,6 +143,13 @@ struct DisputePages: Sendable {
         let allowed = Set(view.allowedActions)
         let isModerator = dispute.moderatorID == viewer.id
         let money = { (minor: Int64) in Money.format(minor, dispute.currency) }
+        let actions = Actions(
+            respond: allowed.contains("accept"), acceptOffer: allowed.contains("acceptOffer"), escalate: allowed.contains("escalate"),
+            withdraw: allowed.contains("withdraw"), take: allowed.contains("take"), requestEvidence: allowed.contains("requestEvidence"),
+            propose: allowed.contains("propose"), rule: allowed.contains("rule"), shipReturn: allowed.contains("shipReturn"),
+            confirmReturn: allowed.contains("confirmReturn"),
+            addEvidence: dispute.status.isOpen && (view.viewerParty != nil || isModerator)
+        )
         let page = DisputeView(
             id: dispute.id.rawValue, orderID: dispute.orderID.rawValue, statusLabel: Self.statusLabel(dispute.status),
             statusClass: dispute.status == .resolved ? "good" : "warn", reason: dispute.reason.words.capitalizedFirst,
@@ -165,13 +176,7 @@ struct DisputePages: Sendable {
                 .init(how: $0.how.words.capitalizedFirst, refund: money($0.refundMinor), reasons: $0.reasons, at: PageFormat.dateTime($0.decidedAt))
             },
             returnShipment: dispute.returnShipment.map { "Shipped back with \($0.carrier), tracking number \($0.trackingNumber)." },
-            actions: Actions(
-                respond: allowed.contains("accept"), acceptOffer: allowed.contains("acceptOffer"), escalate: allowed.contains("escalate"),
-                withdraw: allowed.contains("withdraw"), take: allowed.contains("take"), requestEvidence: allowed.contains("requestEvidence"),
-                propose: allowed.contains("propose"), rule: allowed.contains("rule"), shipReturn: allowed.contains("shipReturn"),
-                confirmReturn: allowed.contains("confirmReturn"),
-                addEvidence: dispute.status.isOpen && (view.viewerParty != nil || isModerator)
-            ),
+            actions: actions.any ? actions : nil,
             refundableDefault: String(Money.format(dispute.refundableMinor, dispute.currency).dropLast(dispute.currency.code.count + 1)),
             evidence: view.evidence.map {
                 .init(author: name($0.authorID), role: $0.role.rawValue, at: PageFormat.dateTime($0.createdAt), text: $0.body, attachments: links($0.attachments))

@@ -142,7 +142,10 @@ struct PenaltyPages: Sendable {
                       fine: $0.fineMajor > 0 ? "\($0.fineMajor) \(currency.code)" : nil)
             },
             thresholds: book.thresholds.map { .init(points: $0.points, consequence: $0.words) },
-            versions: all.map { .init(version: $0.version, status: $0.status.rawValue, proposedAt: PageFormat.date($0.proposedAt), decidedAt: $0.decidedAt.map(PageFormat.date)) },
+            versions: all.map {
+                .init(version: $0.version, status: $0.status.rawValue, proposedAt: $0.proposedBy == nil ? "shipped with Fiducia" : PageFormat.date($0.proposedAt),
+                      decidedAt: $0.decidedAt.map(PageFormat.date))
+            },
             fineCurrency: currency.code
         )
         return site.renderer.render("rules-penalties", page: view, request: request)
