@@ -240,7 +240,7 @@ struct DisputeServiceTests {
             #expect(penalty.violationCode == "dispute-lost")
             #expect(penalty.status == .active)
             // Appeal: only the penalised user, one at a time, reviewed by a moderator who did not rule.
-            await #expect(throws: NotFoundError.self) { try await services.penalties.appeal(penalty.id, statement: "Not me", by: trade.asBuyer) }
+            await #expect(throws: AppealError.notYourPenalty) { try await services.penalties.appeal(penalty.id, statement: "Not me", by: trade.asBuyer) }
             let appeal = try await services.penalties.appeal(penalty.id, statement: "Both boxes were posted; here is the receipt.", by: trade.asSeller)
             await #expect(throws: AppealError.alreadyPending) { try await services.penalties.appeal(penalty.id, statement: "Again", by: trade.asSeller) }
             await #expect(throws: AppealError.sameModerator) {
