@@ -63,6 +63,13 @@ struct PenaltyPages: Sendable {
         return rows
     }
 
+    struct Choice: Sendable { let value, label: String }
+
+    /// The violations of the rulebook in force, for a moderator's penalty form.
+    static func choices(services: AppServices) async throws -> [Choice] {
+        try await services.penalties.rulebooks().inForce.rulebook.violations.map { .init(value: $0.code, label: "\($0.name) (\($0.points) points)") }
+    }
+
     private func appeal(_ request: Request) async throws -> Response {
         let viewer = try site.requireViewer(request)
         let penaltyID = PenaltyID(try segment(request, 1))
@@ -105,15 +112,13 @@ struct PenaltyPages: Sendable {
         struct PenaltyForm: Decodable, CSRFProtectedForm { var csrfToken: String?; var violation: String?; var facts: String?; var orderId: String? }
         let userID = UserID(try segment(request, 1))
         let form = try await site.form(PenaltyForm.self, from: request)
-        do {
-            _ = try await services.penalties.apply(
-                violation: form.violation ?? "", to: userID, facts: form.facts ?? "",
-                orderID: form.orderId.flatMap { $0.isEmpty ? nil : OrderID($0) }, by: site.principal
-            )
-            return PageRenderer.redirect(to: "/merchants/\(userID)?notice=penalty-applied#violations")
-        } catch let error as any DomainError where error.kind != .notFound && error.kind != .unauthenticated {
-            return try await ModerationPages(site: site).queues(request, error: error.detail, status: error.kind.httpStatus)
-        }
+        // The form is on the profile, which has no error slot: a refusal is answered by the error
+        // page, which says why.
+        _ = try await services.penalties.apply(
+            violation: form.violation ?? "", to: userID, facts: form.facts ?? "",
+            orderID: form.orderId.flatMap { $0.isEmpty ? nil : OrderID($0) }, by: site.principal
+        )
+        return PageRenderer.redirect(to: "/merchants/\(userID)?notice=penalty-applied#violations")
     }
 
     // MARK: The rulebook

@@ -62,6 +62,8 @@ struct TrustPages: Sendable {
         let standing: String
         let restricted: Bool
         let violations: [PenaltyPages.ViolationRow]
+        /// For staff: the rulebook's violations, for the form that applies a penalty.
+        let penaltyChoices: [PenaltyPages.Choice]
         let embedCode: String
     }
 
@@ -137,6 +139,7 @@ struct TrustPages: Sendable {
             standing: profile.standing.words.capitalizedFirst,
             restricted: profile.standing.level >= .restricted,
             violations: try await PenaltyPages.rows(profile.violations, principal: site.principal, services: services),
+            penaltyChoices: viewer?.isStaff == true && viewer?.id != id ? try await PenaltyPages.choices(services: services) : [],
             embedCode: #"<a href="http://\#(host)/merchants/\#(id)"><img src="http://\#(host)/merchants/\#(id)/badge.svg" alt="Fiducia trust badge" width="240" height="60"></a>"#
         )
         return site.renderer.render("merchant", page: view, request: request)
