@@ -327,6 +327,41 @@ struct DisputeServiceTests {
         }
     }
 
+    /// Two colluding accounts: after the return window the seller pays out everything, then the
+    /// buyer "disputes" under the genuine-goods guarantee and the seller accepts. An agreement is
+    /// the seller's own refund: it must be covered by their balance and deposit, never the fund.
+    @Test(arguments: TestDatabases.kinds)
+    func colludersCannotDrainTheFundWithAnAgreedDisputeAfterPayingOut(_ kind: TestDatabaseKind) async throws {
+        let clock = ManualClock()
+        try await TestDatabases.withServices(kind, clock: clock) { services async throws in
+            let (_, asBuyer) = try await services.makeUser("mule")
+            let (seller, asSeller) = try await services.makeUser("throwaway", roles: [.seller])
+            let eur = Currency("EUR")!
+            _ = try await services.ledger.topUpGuaranteeFund(currency: eur, amountMinor: 100_000, reference: "seed")
+            _ = try await services.escrow.setPolicy(AfterSalesPolicy(returnWindowDays: 7, genuineGoodsGuarantee: true), by: asSeller)
+            var order = try await services.escrow.createOrder(EscrowServiceTests.order()(seller.id), by: asBuyer)
+            order = try await services.escrow.pay(order.id, with: .card(token: "tok_visa"), by: asBuyer)
+            _ = try await services.escrow.perform(.ship(carrier: "SF Express", trackingNumber: "SF1"), on: order.id, by: asSeller)
+            _ = try await services.escrow.perform(.confirmReceipt, on: order.id, by: asBuyer)
+            clock.advance(by: 8 * 86_400)
+            let available = try #require(try await services.ledger.balances(of: seller.id).first).availableMinor
+            #expect(available == 9_800)
+            _ = try await services.payments.requestPayout(currency: "EUR", amountMinor: available, destination: "DE89 0000", by: asSeller)
+            let fundBefore = try await services.ledger.verify().totals[eur]?.guaranteeFundMinor
+
+            let dispute = try await services.disputes.open(on: order.id, NewDispute(reason: .counterfeit, description: "Fake, says my friend."), by: asBuyer)
+            await #expect(throws: EscrowError.sellerCannotCoverRefund(coverableMinor: 0, neededMinor: 9_800)) {
+                try await services.disputes.respond(to: dispute.id, .accept, by: asSeller)
+            }
+            // Nothing moved: the dispute still waits for the seller, the fund is untouched.
+            #expect(try await services.disputes.dispute(dispute.id, by: asBuyer).dispute.status == .awaitingSeller)
+            #expect(try await services.ledger.verify().totals[eur]?.guaranteeFundMinor == fundBefore)
+            #expect(try await services.escrow.order(order.id, by: asBuyer).refundedMinor == 0)
+            let report = try await services.ledger.verify()
+            #expect(report.isClean, "\(report.findings)")
+        }
+    }
+
     // MARK: Races and bad input
 
     @Test(arguments: TestDatabases.kinds)

@@ -241,7 +241,11 @@ public enum DisputeMachine {
             next.offer = nil
             next.resolution = DisputeResolution(how: how, refundMinor: refund, reasons: reasons, decidedBy: decidedBy, decidedAt: now)
             // A refund or a ruling settles the order; an outcome with neither lets it go on.
-            transition.orderAction = .settleDispute(refundMinor: refund, release: refund > 0 || how == .ruling, reason: how.words)
+            transition.orderAction = .settleDispute(
+                refundMinor: refund, release: refund > 0 || how == .ruling, reason: how.words,
+                // An agreement is the seller's own refund: the fund never pays for it.
+                fundCovers: how == .ruling || how == .sellerDefault
+            )
             if next.resolution!.sellerLost {
                 transition.violations.append(AutomaticViolation(
                     user: dispute.sellerID, code: dispute.reason == .counterfeit && how == .ruling ? "counterfeit" : "dispute-lost"

@@ -127,7 +127,10 @@ public enum OrderAction: Sendable, Equatable {
     /// seller); while the money is held, a refund or `release` releases the rest to the seller and
     /// ends the order, while an outcome with neither (withdrawn, the buyer silent) lets the order
     /// go on where it paused.
-    case settleDispute(refundMinor: Int64, release: Bool, reason: String)
+    /// `fundCovers`: after completion, whether the guarantee fund pays what the seller cannot:
+    /// only for an outcome decided against the seller (a ruling, their default), never for one
+    /// they agreed to, which is their own refund and must be covered by their balance and deposit.
+    case settleDispute(refundMinor: Int64, release: Bool, reason: String, fundCovers: Bool)
 
     public var kind: OrderActionKind {
         switch self {
@@ -514,7 +517,7 @@ public enum EscrowMachine {
                 ? "The buyer opened a dispute: the payment stays in escrow until it is settled."
                 : "The buyer opened a dispute after completion.")
 
-        case .settleDispute(let refund, let release, let reason):
+        case .settleDispute(let refund, let release, let reason, let fundCovers):
             transition.order.escrowFrozen = false
             transition.order.refundRequest = nil
             let resumes = order.status.holdsEscrow && refund == 0 && !release
@@ -528,7 +531,7 @@ public enum EscrowMachine {
                     transition.timeouts.append(.schedule(.autoComplete, dueAt: resumed))
                 }
             } else {
-                try settleDispute(order, refund: refund, positions: positions, at: now, into: &transition)
+                try settleDispute(order, refund: refund, fundCovers: fundCovers, positions: positions, at: now, into: &transition)
             }
             let outcome =
                 resumes ? "the order goes on as before"
@@ -540,9 +543,9 @@ public enum EscrowMachine {
     }
 
     /// A dispute's outcome on the order: `refund` back to the buyer's source; while the money is
-    /// held, the rest released to the seller; after completion, the refund paid as a staff refund
-    /// is (the fund covers what the seller cannot, and the seller owes it).
-    private static func settleDispute(_ order: Order, refund: Int64, positions: EscrowPositions, at now: Date, into transition: inout EscrowTransition) throws(EscrowError) {
+    /// held, the rest released to the seller; after completion, out of the seller's balance and
+    /// deposit, and (only when `fundCovers`) the fund pays the rest, which the seller then owes.
+    private static func settleDispute(_ order: Order, refund: Int64, fundCovers: Bool, positions: EscrowPositions, at now: Date, into transition: inout EscrowTransition) throws(EscrowError) {
         guard (0...order.refundableMinor).contains(refund) else { throw .refundAmountInvalid(maximumMinor: order.refundableMinor) }
         let number = order.refundCount + 1
         if order.status.holdsEscrow {
@@ -572,7 +575,7 @@ public enum EscrowMachine {
                 transition.order.completedAt = now
             }
         } else if refund > 0 {
-            transition.money += try refundAfterCompletion(order, amount: refund, number: number, seller: positions.seller, byStaff: true)
+            transition.money += try refundAfterCompletion(order, amount: refund, number: number, seller: positions.seller, byStaff: fundCovers)
             try returnToSource(refund, of: order, number: number, positions: positions, into: &transition)
             transition.order.status = .refunded
             transition.order.refundCount = number
