@@ -24,15 +24,20 @@ public struct Repositories: Sendable {
     public let penalties: any PenaltyRepository
     public let reports: any ReportRepository
     public let webhooks: any WebhookRepository
+    public let dataKeys: any DataKeyRepository
+    public let verifications: any VerificationRepository
+    public let mail: any MailRepository
+    public let invitations: any InvitationRepository
+    public let seals: any SealRepository
     let sql: any SQLDatabase
 
-    init(sql: any SQLDatabase, kind: DatabaseKind) {
+    init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
         self.kind = kind
         self.sql = sql
-        self.users = SQLUserRepository(sql: sql)
-        self.sessions = SQLSessionRepository(sql: sql, kind: kind)
+        self.users = SQLUserRepository(sql: sql, sealer: sealer)
+        self.sessions = SQLSessionRepository(sql: sql, kind: kind, sealer: sealer)
         self.apiClients = SQLAPIClientRepository(sql: sql)
-        self.idempotency = SQLIdempotencyRepository(sql: sql)
+        self.idempotency = SQLIdempotencyRepository(sql: sql, sealer: sealer)
         self.secrets = SQLServerSecretRepository(sql: sql)
         self.jobs = SQLJobRepository(sql: sql, kind: kind)
         self.ledger = SQLLedgerRepository(sql: sql, kind: kind)
@@ -48,6 +53,11 @@ public struct Repositories: Sendable {
         self.penalties = SQLPenaltyRepository(sql: sql, kind: kind)
         self.reports = SQLReportRepository(sql: sql, kind: kind)
         self.webhooks = SQLWebhookRepository(sql: sql, kind: kind)
+        self.dataKeys = SQLDataKeyRepository(sql: sql)
+        self.verifications = SQLVerificationRepository(sql: sql, kind: kind, sealer: sealer)
+        self.mail = SQLMailRepository(sql: sql, sealer: sealer)
+        self.invitations = SQLInvitationRepository(sql: sql)
+        self.seals = SQLSealRepository(sql: sql, kind: kind, sealer: sealer)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are
@@ -71,9 +81,12 @@ public struct Repositories: Sendable {
 /// Fiducia's storage: a database client and the repositories over it.
 public struct Store: Sendable {
     public let database: any DatabaseClient
+    /// Seals personal data on its way into the database and opens it on its way out.
+    public let sealer: any PersonalDataSealer
 
-    public init(database: any DatabaseClient) {
+    public init(database: any DatabaseClient, sealer: any PersonalDataSealer) {
         self.database = database
+        self.sealer = sealer
     }
 
     public var kind: DatabaseKind { database.kind }
@@ -83,7 +96,8 @@ public struct Store: Sendable {
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
         let kind = database.kind
-        return try await database.read { try await body(Repositories(sql: $0, kind: kind)) }
+        let sealer = sealer
+        return try await database.read { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
     }
 
     /// Reads from one consistent snapshot (for audits and reports).
@@ -91,7 +105,8 @@ public struct Store: Sendable {
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
         let kind = database.kind
-        return try await database.snapshot { try await body(Repositories(sql: $0, kind: kind)) }
+        let sealer = sealer
+        return try await database.snapshot { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
     }
 
     /// Runs `body` in one transaction: all of its writes happen, or none.
@@ -99,6 +114,7 @@ public struct Store: Sendable {
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
         let kind = database.kind
-        return try await database.transaction { try await body(Repositories(sql: $0, kind: kind)) }
+        let sealer = sealer
+        return try await database.transaction { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
     }
 }

@@ -24,13 +24,21 @@ public struct AppServices: Sendable {
     public let disputes: DisputeService
     public let reports: ReportService
     public let webhooks: WebhookService
+    /// Seals personal data at rest and holds this instance's signing key.
+    public let vault: PersonalDataVault
+    public let mail: MailService
+    public let identity: IdentityService
+    public let invitations: InvitationService
+    public let seals: SealService
+    public let credentials: CredentialService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
     /// Wires every service. `provider` replaces the configured payment provider (tests use it
     /// to simulate a provider that fails between steps); by default it is the one the settings name.
     public init(
-        store: Store,
+        database: any DatabaseClient,
+        vault: PersonalDataVault,
         settings: ServiceSettings = ServiceSettings(),
         clock: any WallClock = SystemClock(),
         random: any RandomSource = SystemRandomSource(),
@@ -39,7 +47,9 @@ public struct AppServices: Sendable {
         blobs: any BlobStore = DatabaseBlobStore(),
         logger: Logger = Logger(label: "fiducia")
     ) {
+        let store = Store(database: database, sealer: vault)
         self.store = store
+        self.vault = vault
         self.clock = clock
         self.random = random
         self.settings = settings
@@ -79,6 +89,21 @@ public struct AppServices: Sendable {
         )
         self.reports = ReportService(store: store, clock: clock, random: random, attachments: attachments, penalties: penalties)
         self.webhooks = WebhookService(store: store, clock: clock, random: random, logger: logger)
+        let mail = MailService(store: store, clock: clock, random: random, settings: settings.mail, logger: logger)
+        self.mail = mail
+        self.identity = IdentityService(
+            store: store, clock: clock, random: random, mail: mail, sms: SandboxSMSGateway(ids: IdentifierGenerator(clock: clock, random: random))
+        )
+        self.invitations = InvitationService(store: store, clock: clock, random: random, inviteOnly: settings.inviteOnly)
+        self.seals = SealService(store: store, clock: clock, random: random, publicURL: settings.publicURL, instanceKey: vault.signingKey)
+        self.credentials = CredentialService(
+            store: store, clock: clock, random: random, credit: credit, publicURL: settings.publicURL, key: vault.signingKey
+        )
+    }
+
+    /// The same services seen from another clock (the demo writes its history in the past).
+    public func at(_ clock: any WallClock) -> AppServices {
+        AppServices(database: store.database, vault: vault, settings: settings, clock: clock, random: random)
     }
 
     /// A secret every server of the deployment shares (the CSRF signing key), created once.
@@ -111,7 +136,7 @@ public struct AppServices: Sendable {
     var jobHandlers: [JobHandler] {
         let payments = payments
         let escrow = escrow
-        return [Housekeeping.handler(settings: settings)] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
+        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
             webhooks.deliveryJob,
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
             payments.submitPayoutJob,
@@ -121,6 +146,6 @@ public struct AppServices: Sendable {
     }
 
     var recurringJobs: [RecurringJob] {
-        [Housekeeping.recurring, CreditService.monthly]
+        [Housekeeping.recurring, CreditService.monthly, IdentityService.expiryRecurring]
     }
 }

@@ -26,8 +26,20 @@ struct CreditScoreTests {
         #expect(deposit.breakdown.map(\.factor) == ["newcomer", "deposit"])
         #expect(deposit.breakdown.last?.explanation == "A security deposit of 500.00 EUR raises the starting point.")
 
-        let verified = CreditScoring.score(CreditHistory(role: .buyer, memberSince: now, verified: true), now: now)
-        #expect(verified.score == 460)
+        let verified = CreditScoring.score(CreditHistory(role: .buyer, memberSince: now, verifiedLevels: [.email, .realName]), now: now)
+        #expect(verified.score == 450)
+        #expect(verified.breakdown.map(\.factor) == ["newcomer", "verified.email", "verified.realName"])
+
+        // Everything at once: 10 + 15 + 40 + 45 + 50 + 20 + 138.4 = 318.4, capped at 200.
+        var everything = CreditHistory(role: .seller, memberSince: now, deposit: Money(amountMinor: 50_000, currency: Self.eur), verifiedLevels: Set(VerificationLevel.allCases))
+        everything.activeSeals = 2
+        everything.vouchedByInviter = true
+        let capped = CreditScoring.score(everything, now: now)
+        #expect(capped.score == 600)
+        #expect(capped.breakdown.last?.factor == "headStart.cap")
+        // Three recent negative ratings from credible raters outweigh the largest head start.
+        everything.ratings = Array(repeating: rating(.negative, daysAgo: 1), count: 3)
+        #expect(CreditScoring.score(everything, now: now).score < 400)
     }
 
     @Test func handComputedHistory() {

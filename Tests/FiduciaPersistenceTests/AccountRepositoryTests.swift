@@ -24,7 +24,7 @@ struct AccountRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func storesAndFindsUsers(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let ann = user(1, roles: [.buyer, .seller])
             try await store.write { try await $0.users.insert(ann, passwordHash: "hash") }
             let found = try await store.read { try await $0.users.find(ann.id) }
@@ -39,7 +39,7 @@ struct AccountRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func duplicatesAreNamedErrors(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let client = APIClient(id: APIClientID("cli_1"), name: "Shop", createdAt: now)
             try await store.write { try await $0.apiClients.insert(client, keyHash: "k", createdBy: nil) }
             try await store.write { try await $0.users.insert(user(1, client: client.id, externalID: "e1"), passwordHash: nil) }
@@ -60,7 +60,7 @@ struct AccountRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func listsByRoleWithCursor(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let users = (1...7).map { user($0, roles: $0 % 2 == 0 ? [.seller] : [.buyer, .seller]) }
             try await store.write { repositories in
                 for user in users { try await repositories.users.insert(user, passwordHash: nil) }
@@ -76,7 +76,7 @@ struct AccountRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func sessionsExpireAndCanBeRevoked(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let ann = user(1)
             let session = Session(id: SessionID("ses_1"), userID: ann.id, kind: .bearer, createdAt: now, expiresAt: now.addingTimeInterval(60))
             try await store.write { repositories in

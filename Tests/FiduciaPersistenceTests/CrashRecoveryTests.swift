@@ -62,11 +62,11 @@ struct CrashRecoveryTests {
         after: @Sendable (AppServices) async throws -> Void
     ) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let sandbox = SandboxPaymentProvider(store: store, clock: clock, random: SystemRandomSource())
-            let dying = AppServices(store: store, settings: .forTests, clock: clock, provider: CrashingProvider(sandbox: sandbox, point: point))
+            let dying = AppServices(database: database, vault: try await TestDatabases.vault(database), settings: .forTests, clock: clock, provider: CrashingProvider(sandbox: sandbox, point: point))
             try await before(dying)
-            let restarted = AppServices(store: store, settings: .forTests, clock: clock)
+            let restarted = AppServices(database: database, vault: try await TestDatabases.vault(database), settings: .forTests, clock: clock)
             try await after(restarted)
         }
     }

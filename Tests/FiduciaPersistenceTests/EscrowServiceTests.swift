@@ -156,7 +156,7 @@ struct EscrowServiceTests {
     func autoCompletionIsDurableAcrossARestart(_ kind: TestDatabaseKind) async throws {
         let clock = ManualClock()
         try await TestDatabases.withDatabase(kind) { database, location async throws in
-            let first = AppServices(store: Store(database: database), settings: .forTests, clock: clock)
+            let first = AppServices(database: database, vault: try await TestDatabases.vault(database), settings: .forTests, clock: clock)
             let (_, asBuyer) = try await first.makeUser("ann")
             let (seller, asSeller) = try await first.makeUser("tea", roles: [.seller])
             var order = try await first.escrow.createOrder(Self.order()(seller.id), by: asBuyer)
@@ -166,7 +166,7 @@ struct EscrowServiceTests {
             await database.close()
 
             let reopened = try await DatabaseConnector.connect(to: location, logger: TestDatabases.logger)
-            let second = AppServices(store: Store(database: reopened), settings: .forTests, clock: clock)
+            let second = AppServices(database: reopened, vault: try await TestDatabases.vault(reopened), settings: .forTests, clock: clock)
             let runner = second.jobRunner(logger: TestDatabases.logger)
             clock.advance(by: 9 * 86_400)
             try await runner.runDueJobs()

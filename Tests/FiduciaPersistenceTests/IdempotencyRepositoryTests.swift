@@ -11,7 +11,7 @@ struct IdempotencyRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func claimCompleteReplayAndMismatch(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let now = now
             func claim(_ hash: String, at time: Date) async throws -> IdempotencyClaim {
                 try await store.write { try await $0.idempotency.claim(scope: "user:1", key: "k1", requestHash: hash, now: time, lockDuration: 60) }
@@ -32,7 +32,7 @@ struct IdempotencyRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func aClaimWhoseServerDiedCanBeTakenOver(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let now = now
             #expect(try await store.write { try await $0.idempotency.claim(scope: "s", key: "k", requestHash: "h", now: now, lockDuration: 60) } == .claimed)
             let later = now.addingTimeInterval(61)
@@ -44,7 +44,7 @@ struct IdempotencyRepositoryTests {
     @Test(arguments: TestDatabases.kinds)
     func concurrentClaimsOfOneKeyHaveOneWinner(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let now = now
             let results = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
                 for _ in 0..<20 {

@@ -45,7 +45,7 @@ struct JobTests {
     @Test(arguments: TestDatabases.kinds)
     func aJobWhoseServerDiedIsTakenOverAndTheOldLeaseCannotComplete(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             let job = Job(id: JobID("job_1"), kind: "test", uniqueKey: "test:1", payload: "{}", dueAt: now)
             try await store.write { try await $0.jobs.schedule(job, now: now) }
@@ -64,7 +64,7 @@ struct JobTests {
     @Test(arguments: TestDatabases.kinds)
     func reschedulingMovesAPendingJobButNeverRevivesAFinishedOne(_ kind: TestDatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { database, _ async throws in
-            let store = Store(database: database)
+            let store = try await TestDatabases.store(database)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             let job = Job(id: JobID("job_1"), kind: "test", uniqueKey: "k", payload: "{}", dueAt: now.addingTimeInterval(100))
             try await store.write { try await $0.jobs.schedule(job, now: now) }

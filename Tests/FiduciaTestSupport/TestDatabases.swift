@@ -73,8 +73,21 @@ public enum TestDatabases {
         _ body: (AppServices) async throws -> Result
     ) async throws -> Result {
         try await withDatabase(kind) { database, _ in
-            try await body(AppServices(store: Store(database: database), settings: settings, clock: clock, provider: provider))
+            try await body(AppServices(database: database, vault: try await vault(database), settings: settings, clock: clock, provider: provider))
         }
+    }
+
+    /// The key-encryption key every test uses (fixed, so that a test can reopen its database).
+    public static let keyRing = try! KeyRing(parsing: "kek-test:" + Data(repeating: 7, count: 32).base64EncodedString())
+
+    /// The personal-data vault over a test database.
+    public static func vault(_ database: any DatabaseClient) async throws -> PersonalDataVault {
+        try await PersonalDataVault.open(source: KeyRingSource(fixed: keyRing), database: database)
+    }
+
+    /// A store over a test database, sealing with the test key.
+    public static func store(_ database: any DatabaseClient) async throws -> Store {
+        Store(database: database, sealer: try await vault(database))
     }
 
     /// Makes a new empty database and returns where it is.

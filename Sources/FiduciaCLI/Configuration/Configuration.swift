@@ -13,6 +13,16 @@ struct Configuration: Sendable {
     var settings = ServiceSettings()
     var logLevel = Logger.Level.info
     var logFormat = LogFormat.text
+    /// The key-encryption keys themselves (`ID:BASE64,…`), or the file that holds them.
+    var dataKeys: String?
+    var keyFile: String?
+
+    /// The key file in use: the configured one, or `fiducia.keys` beside a SQLite database.
+    var resolvedKeyFile: String? {
+        if let keyFile { return keyFile }
+        guard case .sqlite(let path) = database else { return nil }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("fiducia.keys").path
+    }
 
     /// One setting: its environment variable (also its key in a configuration file), what it
     /// means, and how to apply a value.
@@ -97,6 +107,34 @@ struct Configuration: Sendable {
         Key(name: "FIDUCIA_REFERENCE_CURRENCY", defaultValue: "EUR", meaning: "The currency security deposits are valued in for the credit score") {
             guard let currency = Currency($1.uppercased()) else { throw ConfigurationError.invalid("FIDUCIA_REFERENCE_CURRENCY", $1) }
             $0.settings.exchangeRates = ExchangeRates(reference: currency, rates: $0.settings.exchangeRates.rates)
+        },
+        Key(name: "FIDUCIA_KEY_FILE", defaultValue: "",
+            meaning: "The key file of key-encryption keys that seal personal data (default: fiducia.keys beside a SQLite database; created on first start)") {
+            $0.keyFile = $1.isEmpty ? nil : $1
+        },
+        Key(name: "FIDUCIA_DATA_KEYS", defaultValue: "",
+            meaning: "The key-encryption keys themselves, ID:BASE64 of 32 bytes, newest first, comma-separated (instead of a key file)") {
+            $0.dataKeys = $1.isEmpty ? nil : $1
+        },
+        Key(name: "FIDUCIA_INVITE_ONLY", defaultValue: "false", meaning: "Sign-up needs an invitation code from a member") {
+            $0.settings.inviteOnly = try boolean($1, name: "FIDUCIA_INVITE_ONLY")
+        },
+        Key(name: "FIDUCIA_SMTP_RELAY", defaultValue: "",
+            meaning: "The SMTP relay for outgoing mail, host:port (plain SMTP); without it mail stays in the outbox (`fiducia outbox`)") {
+            guard !$1.isEmpty else { $0.settings.mail.relayHost = nil; return }
+            let parts = $1.split(separator: ":")
+            guard parts.count <= 2, let host = parts.first, !host.isEmpty else { throw ConfigurationError.invalid("FIDUCIA_SMTP_RELAY", $1) }
+            $0.settings.mail.relayHost = String(host)
+            $0.settings.mail.relayPort = parts.count == 2 ? try integer(String(parts[1]), name: "FIDUCIA_SMTP_RELAY", range: 1...65535) : 25
+        },
+        Key(name: "FIDUCIA_MAIL_FROM", defaultValue: "fiducia@localhost", meaning: "The sender address of Fiducia's mail") {
+            guard $1.contains("@"), !$1.contains(where: { $0 == "<" || $0 == ">" || $0.isWhitespace }) else { throw ConfigurationError.invalid("FIDUCIA_MAIL_FROM", $1) }
+            $0.settings.mail.from = $1
+        },
+        Key(name: "FIDUCIA_PUBLIC_URL", defaultValue: "http://127.0.0.1:8080",
+            meaning: "The address people reach this Fiducia at (seals and reputation credentials name it)") {
+            guard let url = URL(string: $1), url.scheme == "https" || url.scheme == "http", url.host != nil else { throw ConfigurationError.invalid("FIDUCIA_PUBLIC_URL", $1) }
+            $0.settings.publicURL = $1.hasSuffix("/") ? String($1.dropLast()) : $1
         },
         Key(name: "FIDUCIA_EXCHANGE_RATES", defaultValue: "",
             meaning: "Rates into the reference currency, e.g. USD=0.92,GBP=1.17 (deposits in other currencies do not count)") {

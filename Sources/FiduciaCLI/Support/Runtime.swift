@@ -64,13 +64,44 @@ enum Runtime {
             } else if try await !migrator.isCurrent() {
                 throw ValidationError("The database schema is not current. Run `fiducia migrate` first.")
             }
-            let services = AppServices(store: Store(database: database), settings: configuration.settings)
+            let vault = try await PersonalDataVault.open(source: try await keySource(configuration, database: database, logger: logger), database: database)
+            let services = AppServices(database: database, vault: vault, settings: configuration.settings)
+            if migrate, case let sealed = try await KeyService.sealLegacyData(services), sealed > 0 {
+                logger.notice("sealed the personal data of \(sealed) accounts created by an older version")
+            }
             let result = try await body(services)
             await database.close()
             return result
         } catch {
             await database.close()
             throw error
+        }
+    }
+}
+
+extension Runtime {
+    /// Where the key-encryption keys come from: `FIDUCIA_DATA_KEYS`, else the key file
+    /// (`FIDUCIA_KEY_FILE`, by default `fiducia.keys` beside the SQLite database). A missing key file
+    /// is created only while the database holds no sealed data; otherwise Fiducia refuses to start.
+    static func keySource(_ configuration: Configuration, database: any DatabaseClient, logger: Logger) async throws -> KeyRingSource {
+        do {
+            if let keys = configuration.dataKeys { return KeyRingSource(fixed: try KeyRing(parsing: keys)) }
+            guard let path = configuration.resolvedKeyFile else {
+                throw ValidationError(
+                    "No key-encryption key is configured. With PostgreSQL, set FIDUCIA_KEY_FILE to a key file (created on first start) "
+                        + "or FIDUCIA_DATA_KEYS; every server of the deployment needs the same keys.")
+            }
+            if FileManager.default.fileExists(atPath: path) { return try KeyRingSource(file: path) }
+            if try await PersonalDataVault.databaseHasKeys(database) {
+                throw ValidationError(
+                    "The database holds personal data sealed with a key-encryption key, but the key file \(path) does not exist. "
+                        + "Fiducia will not start without it: restore the key file, or point FIDUCIA_KEY_FILE (or FIDUCIA_DATA_KEYS) at the keys.")
+            }
+            try KeyRing.generate().write(file: path)
+            logger.notice("created a new key-encryption key in \(path) (mode 0600): back it up, without it the personal data cannot be read")
+            return try KeyRingSource(file: path)
+        } catch let error as KeyRingError {
+            throw ValidationError(error.description)
         }
     }
 }

@@ -70,8 +70,12 @@ public struct CreditHistory: Sendable, Equatable {
     public var shippedOnTime: Int
     /// Seller only: the security deposit, valued in the deployment's reference currency (nil: none).
     public var deposit: Money?
-    /// Verified identity or business (A2); raises a newcomer's starting point.
-    public var verified: Bool
+    /// The verification levels valid now (A2); each raises a newcomer's starting point.
+    public var verifiedLevels: Set<VerificationLevel> = []
+    /// Certification seals valid now (A4).
+    public var activeSeals: Int = 0
+    /// Joined by invitation from someone in good standing (A3).
+    public var vouchedByInviter: Bool = false
     /// Disputes opened about this user's trades (as seller: by their buyers) in the last year.
     public var disputesOpened: Int = 0
     /// Of them, lost: ruled against the user, or lost by letting a deadline pass.
@@ -80,7 +84,7 @@ public struct CreditHistory: Sendable, Equatable {
     public var penaltyPoints: Int = 0
 
     public init(role: Role, memberSince: Date, ratings: [ReceivedRating] = [], completedTrades: Int = 0, refundedTrades: Int = 0,
-                shippedOrders: Int = 0, shippedOnTime: Int = 0, deposit: Money? = nil, verified: Bool = false) {
+                shippedOrders: Int = 0, shippedOnTime: Int = 0, deposit: Money? = nil, verifiedLevels: Set<VerificationLevel> = []) {
         self.role = role
         self.memberSince = memberSince
         self.ratings = ratings
@@ -89,7 +93,7 @@ public struct CreditHistory: Sendable, Equatable {
         self.shippedOrders = shippedOrders
         self.shippedOnTime = shippedOnTime
         self.deposit = deposit
-        self.verified = verified
+        self.verifiedLevels = verifiedLevels
     }
 }
 
@@ -117,7 +121,7 @@ public struct CreditScore: Sendable, Equatable {
 
 /// The pure scoring function. `score(history, now)` → `CreditScore`.
 ///
-/// Points: a newcomer starts at 400 (more with a verified identity or a security deposit). Good
+/// Points: a newcomer starts at 400 (more, up to 200, with verified levels, a seal, an inviter's vouch or a security deposit). Good
 /// ratings add 90 × ln(1 + weight), so trust is slow to build; every bad rating takes 120 × its
 /// weight, and 60 more while it is under 30 days old, so it is quick to lose. A rating's weight is
 /// the rater's credibility from the trust engine (0.3 + 0.7 × credibility; nothing for a swarm),
@@ -125,7 +129,23 @@ public struct CreditScore: Sendable, Equatable {
 /// when it is flagged. The trade record adds volume, and (for sellers) shipping on time and few refunds.
 public enum CreditScoring {
     public static let newcomerPoints = 400.0
-    public static let verifiedPoints = 60.0
+    /// Points each verified level adds to the starting point (C4).
+    public static func verifiedPoints(_ level: VerificationLevel) -> Double {
+        switch level {
+        case .email: 10
+        case .phone: 15
+        case .realName: 40
+        case .business: 45
+        }
+    }
+    /// A valid certification seal (however many): an independent audit.
+    public static let sealPoints = 50.0
+    /// An inviter in good standing vouches for this person.
+    public static let vouchPoints = 20.0
+    /// Everything a newcomer can bring before their first trade (verifications, seals, vouching and
+    /// the deposit) adds at most this much: less than what three recent negative ratings take away
+    /// (3 × 180), so that no head start outweighs a real record.
+    public static let headStartCap = 200.0
     public static let goodCoefficient = 90.0
     public static let neutralCoefficient = 40.0
     public static let badCoefficient = 120.0
@@ -154,13 +174,27 @@ public enum CreditScoring {
         var factors: [(String, Double, String)] = []
         let party = history.role == .seller ? "seller" : "buyer"
         factors.append(("newcomer", newcomerPoints, "Every new \(party) starts at \(Int(newcomerPoints))."))
-        if history.verified {
-            factors.append(("verified", verifiedPoints, "Verified identity: +\(Int(verifiedPoints)) to the starting point."))
+        var headStart: [(String, Double, String)] = []
+        for level in history.verifiedLevels.sorted() {
+            let points = verifiedPoints(level)
+            headStart.append(("verified.\(level.rawValue)", points, "\(level.label) verified: +\(Int(points)) to the starting point."))
+        }
+        if history.activeSeals > 0 {
+            headStart.append(("seal", sealPoints, "Certified by an independent auditor: +\(Int(sealPoints)) to the starting point."))
+        }
+        if history.vouchedByInviter {
+            headStart.append(("vouched", vouchPoints, "Invited by a member in good standing who vouches for them: +\(Int(vouchPoints))."))
         }
         if history.role == .seller, let deposit = history.deposit, deposit.amountMinor > 0 {
             let major = Double(deposit.amountMinor) / Double(deposit.currency.minorUnitsPerMajor)
             let bonus = min(depositMaximumPoints, 40 * log2(1 + major / 50))
-            factors.append(("deposit", bonus, "A security deposit of \(deposit) raises the starting point."))
+            headStart.append(("deposit", bonus, "A security deposit of \(deposit) raises the starting point."))
+        }
+        let headStartTotal = headStart.reduce(0) { $0 + $1.1 }
+        factors += headStart
+        if headStartTotal > headStartCap {
+            factors.append(("headStart.cap", headStartCap - headStartTotal,
+                            "A head start counts for at most \(Int(headStartCap)) points, so that it never outweighs a real record."))
         }
 
         var good = 0.0, goodCount = 0

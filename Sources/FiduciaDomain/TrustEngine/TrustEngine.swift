@@ -79,6 +79,8 @@ public struct TrustEngine: Sendable {
         var given: Int32 = 0, givenNegative: Int32 = 0
         var received: Int32 = 0, receivedNegative: Int32 = 0
         var vouch = 0.0
+        /// Cut when someone this user invited turned out to be a fraudster (A3).
+        var vouchingFactor = 1.0
         var fairnessSum = 0.0, fairnessWeight = 0.0
         var swarmedWith: Int32 = 0
         var boostedBySwarm: Int32 = 0
@@ -160,6 +162,25 @@ public struct TrustEngine: Sendable {
         model.learn(features, probability: probability, outcome: rating.value > 0)
         apply(rating)
         return probability
+    }
+
+    // MARK: Invitations (A3)
+
+    /// An inviter vouches for the person they invited: a proven inviter adds `weight` times their
+    /// credibility to the invitee's vouch (what makes an account proven before it is old). An
+    /// unproven inviter's invitation adds nothing, so a ring cannot invite itself into trust.
+    public mutating func vouch(for invitee: Int32, by inviter: Int32, at time: Double, weight: Double) {
+        ensure(inviter, at: time)
+        ensure(invitee, at: time)
+        guard isProven(inviter, at: time) else { return }
+        users[Int(invitee)].vouch += weight * credibility(of: inviter, at: time)
+    }
+
+    /// Someone `inviter` vouched for was banned for fraud: the inviter's ratings and vouches count
+    /// for `factor` of what they did.
+    public mutating func cutCredibility(of inviter: Int32, to factor: Double) {
+        guard knows(inviter) else { return }
+        users[Int(inviter)].vouchingFactor = min(users[Int(inviter)].vouchingFactor, max(0, min(1, factor)))
     }
 
     /// Applies a rating to the state (without predicting or learning).
@@ -362,7 +383,7 @@ public struct TrustEngine: Sendable {
         let age = time - users[Int(user)].first
         guard age >= configuration.probation else { return 0 }
         let tenure = 1 - exp(-(age - configuration.probation) / configuration.tenureScale)
-        return fairness(of: user) * tenure * (isProven(user, at: time) ? 1 : configuration.unprovenFactor)
+        return fairness(of: user) * tenure * (isProven(user, at: time) ? 1 : configuration.unprovenFactor) * users[Int(user)].vouchingFactor
     }
 
     public func ratingsReceived(by user: Int32) -> Int { knows(user) ? Int(users[Int(user)].received) : 0 }

@@ -11,7 +11,8 @@ public protocol SessionRepository: Sendable {
     /// Deletes sessions that expired before `cutoff`; returns how many.
     func deleteExpired(before cutoff: Date) async throws -> Int
 
-    /// Failed log-ins, by normalised email address, for throttling (shared by every server).
+    /// Failed log-ins, by normalised email address, for throttling (shared by every server). The
+    /// address is stored only as its keyed hash.
     func recordFailedLogIn(email: String, at now: Date) async throws
     /// Serialises log-in attempts for one address until the transaction ends (PostgreSQL: an
     /// advisory lock; SQLite's single writer already does), so that counting the recent failures
@@ -25,6 +26,7 @@ public protocol SessionRepository: Sendable {
 struct SQLSessionRepository: SessionRepository {
     let sql: any SQLDatabase
     let kind: DatabaseKind
+    let sealer: any PersonalDataSealer
 
     func insert(_ session: Session, tokenHash: String) async throws {
         try await sql.raw("""
@@ -59,21 +61,21 @@ struct SQLSessionRepository: SessionRepository {
 
     func lockLogInAttempts(email: String) async throws {
         guard kind == .postgres else { return }
-        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "log-in:" + email), 0))").run()
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "log-in:" + sealer.lookupHash(email)), 0))").run()
     }
 
     func recordFailedLogIn(email: String, at now: Date) async throws {
-        try await sql.raw("INSERT INTO failed_log_ins (email, at) VALUES (\(bind: email), \(bind: now.millisecondsSince1970))").run()
+        try await sql.raw("INSERT INTO failed_log_ins (email, at) VALUES (\(bind: sealer.lookupHash(email)), \(bind: now.millisecondsSince1970))").run()
     }
 
     func failedLogIns(email: String, since: Date) async throws -> Int {
         try await sql.raw("""
-            SELECT COUNT(*) AS failures FROM failed_log_ins WHERE email = \(bind: email) AND at >= \(bind: since.millisecondsSince1970)
+            SELECT COUNT(*) AS failures FROM failed_log_ins WHERE email = \(bind: sealer.lookupHash(email)) AND at >= \(bind: since.millisecondsSince1970)
             """).first()?.int("failures") ?? 0
     }
 
     func clearFailedLogIns(email: String) async throws {
-        try await sql.raw("DELETE FROM failed_log_ins WHERE email = \(bind: email)").run()
+        try await sql.raw("DELETE FROM failed_log_ins WHERE email = \(bind: sealer.lookupHash(email))").run()
     }
 
     func deleteFailedLogIns(before cutoff: Date) async throws {

@@ -16,18 +16,31 @@ public protocol UserRepository: Sendable {
     func updatePassword(_ id: UserID, passwordHash: String) async throws
     func updateDisplayName(_ id: UserID, displayName: String) async throws
     func count() async throws -> Int
+    /// The person's wrapped data key (every record sealed for them uses it).
+    func dataKey(_ id: UserID) async throws -> String?
+    /// Who invited this person, if anyone.
+    func inviter(of id: UserID) async throws -> UserID?
+    func setInviter(_ id: UserID, inviter: UserID) async throws
+    /// Accounts created before personal data was sealed (upgraded once at start-up), at most `limit`.
+    func unsealed(limit: Int) async throws -> [(id: UserID, email: String)]
+    func seal(_ id: UserID, email: String) async throws
 }
 
+/// Users. The e-mail address is sealed with the person's own data key (`data_key`, wrapped) and
+/// found by its keyed hash (`email_hash`); the display name is public and stays as it is.
 struct SQLUserRepository: UserRepository {
     let sql: any SQLDatabase
+    let sealer: any PersonalDataSealer
 
-    static let columns = "id, email, display_name, password_hash, roles, created_by_client_id, external_id, created_at"
+    static let columns = "id, email, data_key, display_name, password_hash, roles, created_by_client_id, external_id, created_at"
 
     func insert(_ user: User, passwordHash: String?) async throws {
+        let key = try sealer.newWrappedKey()
         do {
             try await sql.raw("""
-                INSERT INTO users (id, email, display_name, password_hash, roles, created_by_client_id, external_id, created_at)
-                VALUES (\(bind: user.id.rawValue), \(bind: user.email), \(bind: user.displayName), \(bind: passwordHash),
+                INSERT INTO users (id, email, email_hash, data_key, display_name, password_hash, roles, created_by_client_id, external_id, created_at)
+                VALUES (\(bind: user.id.rawValue), \(bind: try sealer.seal(user.email, wrappedKey: key)), \(bind: sealer.lookupHash(user.email)),
+                        \(bind: key), \(bind: user.displayName), \(bind: passwordHash),
                         \(bind: Self.encode(user.roles)), \(bind: user.createdByClientID?.rawValue), \(bind: user.externalID),
                         \(bind: user.createdAt.millisecondsSince1970))
                 """).run()
@@ -42,7 +55,7 @@ struct SQLUserRepository: UserRepository {
 
     func find(_ id: UserID) async throws -> User? {
         try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE id = \(bind: id.rawValue)")
-            .first().map(Self.user)
+            .first().map(user)
     }
 
     func find(_ ids: [UserID]) async throws -> [UserID: User] {
@@ -52,17 +65,17 @@ struct SQLUserRepository: UserRepository {
             .all()
         var users: [UserID: User] = [:]
         for row in rows {
-            let user = try Self.user(row)
-            users[user.id] = user
+            let found = try user(row)
+            users[found.id] = found
         }
         return users
     }
 
     func findCredentials(email: String) async throws -> (user: User, passwordHash: String?)? {
-        guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE email = \(bind: email)").first() else {
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE email_hash = \(bind: sealer.lookupHash(email))").first() else {
             return nil
         }
-        return (try Self.user(row), try row.optionalString("password_hash"))
+        return (try user(row), try row.optionalString("password_hash"))
     }
 
     func list(role: Role?, after cursor: UserID?, limit: Int) async throws -> [User] {
@@ -73,7 +86,7 @@ struct SQLUserRepository: UserRepository {
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY id LIMIT ")
         query.appendInterpolation(bind: limit)
-        return try await sql.raw(query).all().map(Self.user)
+        return try await sql.raw(query).all().map(user)
     }
 
     func updateRoles(_ id: UserID, roles: Set<Role>) async throws {
@@ -92,6 +105,32 @@ struct SQLUserRepository: UserRepository {
         try await sql.raw("SELECT COUNT(*) AS n FROM users").first()?.int("n") ?? 0
     }
 
+    func dataKey(_ id: UserID) async throws -> String? {
+        try await sql.raw("SELECT data_key FROM users WHERE id = \(bind: id.rawValue)").first()?.optionalString("data_key")
+    }
+
+    func inviter(of id: UserID) async throws -> UserID? {
+        try await sql.raw("SELECT invited_by FROM users WHERE id = \(bind: id.rawValue)").first()?.optionalString("invited_by").map(UserID.init)
+    }
+
+    func setInviter(_ id: UserID, inviter: UserID) async throws {
+        try await sql.raw("UPDATE users SET invited_by = \(bind: inviter.rawValue) WHERE id = \(bind: id.rawValue)").run()
+    }
+
+    func unsealed(limit: Int) async throws -> [(id: UserID, email: String)] {
+        try await sql.raw("SELECT id, email FROM users WHERE data_key IS NULL ORDER BY id LIMIT \(bind: limit)").all().map {
+            (UserID(try $0.string("id")), try $0.string("email"))
+        }
+    }
+
+    func seal(_ id: UserID, email: String) async throws {
+        let key = try sealer.newWrappedKey()
+        try await sql.raw("""
+            UPDATE users SET email = \(bind: try sealer.seal(email, wrappedKey: key)), email_hash = \(bind: sealer.lookupHash(email)), data_key = \(bind: key)
+            WHERE id = \(bind: id.rawValue) AND data_key IS NULL
+            """).run()
+    }
+
     /// Roles are stored as ",buyer,seller," so that one LIKE finds a role without false matches.
     static func encode(_ roles: Set<Role>) -> String {
         "," + roles.sorted().map(\.rawValue).joined(separator: ",") + ","
@@ -101,12 +140,15 @@ struct SQLUserRepository: UserRepository {
         Set(text.split(separator: ",").compactMap { Role(rawValue: String($0)) })
     }
 
-    static func user(_ row: any SQLRow) throws -> User {
-        User(
+    func user(_ row: any SQLRow) throws -> User {
+        let key = try row.optionalString("data_key")
+        let stored = try row.string("email")
+        return User(
             id: UserID(try row.string("id")),
-            email: try row.string("email"),
+            // Without a data key (an account from before sealing, upgraded at start-up) there is nothing to open.
+            email: try key.map { try sealer.openString(stored, wrappedKey: $0) } ?? "",
             displayName: try row.string("display_name"),
-            roles: decodeRoles(try row.string("roles")),
+            roles: Self.decodeRoles(try row.string("roles")),
             createdAt: try row.date("created_at"),
             createdByClientID: try row.optionalString("created_by_client_id").map(APIClientID.init),
             externalID: try row.optionalString("external_id")

@@ -12,10 +12,15 @@ public protocol IdempotencyRepository: Sendable {
     func release(scope: String, key: String) async throws
     /// Deletes keys created before `cutoff`; returns how many.
     func purge(createdBefore cutoff: Date) async throws -> Int
+    /// Deletes stored responses that an older version kept unsealed.
+    func purgeUnsealed() async throws -> Int
 }
 
+/// Stored responses can carry personal data (a new account's e-mail address), so their bodies are
+/// sealed with the shared data key.
 struct SQLIdempotencyRepository: IdempotencyRepository {
     let sql: any SQLDatabase
+    let sealer: any PersonalDataSealer
 
     func claim(scope: String, key: String, requestHash: String, now: Date, lockDuration: TimeInterval) async throws -> IdempotencyClaim {
         let lockedUntil = now.addingTimeInterval(lockDuration).millisecondsSince1970
@@ -40,8 +45,8 @@ struct SQLIdempotencyRepository: IdempotencyRepository {
         guard try row.string("request_hash") == requestHash else { return .requestMismatch }
         if let status = try row.optionalInt64("status_code") {
             let headers = try JSONDecoder().decode([String: String].self, from: Data((try row.optionalString("response_headers") ?? "{}").utf8))
-            let body = Data(base64Encoded: try row.optionalString("response_body") ?? "") ?? Data()
-            return .replay(StoredResponse(status: Int(status), headers: headers, body: [UInt8](body)))
+            let body = try row.optionalString("response_body").map { try sealer.open($0, wrappedKey: nil) } ?? []
+            return .replay(StoredResponse(status: Int(status), headers: headers, body: body))
         }
         let previousLock = try row.optionalInt64("locked_until") ?? 0
         if previousLock > now.millisecondsSince1970 { return .inProgress }
@@ -59,7 +64,7 @@ struct SQLIdempotencyRepository: IdempotencyRepository {
         try await sql.raw("""
             UPDATE idempotency_keys
             SET status_code = \(bind: response.status), response_headers = \(bind: headers),
-                response_body = \(bind: Data(response.body).base64EncodedString()), locked_until = NULL
+                response_body = \(bind: try sealer.seal(response.body, wrappedKey: nil)), locked_until = NULL
             WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)
             """).run()
     }
@@ -68,6 +73,10 @@ struct SQLIdempotencyRepository: IdempotencyRepository {
         try await sql.raw("""
             DELETE FROM idempotency_keys WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND status_code IS NULL
             """).run()
+    }
+
+    func purgeUnsealed() async throws -> Int {
+        try await sql.raw("DELETE FROM idempotency_keys WHERE response_body IS NOT NULL AND response_body NOT LIKE 'pd1$%' RETURNING scope").all().count
     }
 
     func purge(createdBefore cutoff: Date) async throws -> Int {

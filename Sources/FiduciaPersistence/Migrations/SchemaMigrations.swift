@@ -8,6 +8,7 @@ public enum SchemaMigrations {
         logInThrottling,
         moneySafety,
         enforcement,
+        identity,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -605,5 +606,142 @@ public enum SchemaMigrations {
             }
         }
         return statements
+    }
+
+    /// Who is behind an account: personal data sealed at rest (the e-mail column now holds sealed
+    /// text and is found by its keyed hash), verifications with their encrypted documents and the
+    /// log of who viewed them, the mail outbox and the sandbox SMS gateway, invitations, certifiers'
+    /// signing keys, seals, shop origins and issued reputation credentials.
+    static let identity = Migration(version: 8, name: "personal data sealed at rest, verifications, invitations, seals, credentials") { _ in
+        [
+            "ALTER TABLE users ADD COLUMN email_hash TEXT",
+            "ALTER TABLE users ADD COLUMN data_key TEXT",
+            "ALTER TABLE users ADD COLUMN invited_by TEXT REFERENCES users (id)",
+            "DROP INDEX users_email",
+            "CREATE UNIQUE INDEX users_email_hash ON users (email_hash)",
+            "CREATE TABLE data_keys (name TEXT PRIMARY KEY, wrapped TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE verifications (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                level TEXT NOT NULL,
+                state TEXT NOT NULL,
+                details TEXT NOT NULL,
+                target_hash TEXT,
+                document_id TEXT,
+                code_hash TEXT,
+                code_attempts INTEGER NOT NULL,
+                code_expires_at BIGINT,
+                reason TEXT,
+                decided_by TEXT REFERENCES users (id),
+                decided_at BIGINT,
+                expires_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX verifications_user ON verifications (user_id, level)",
+            "CREATE INDEX verifications_state ON verifications (state, created_at)",
+            "CREATE INDEX verifications_target ON verifications (level, target_hash)",
+            """
+            CREATE TABLE sealed_documents (
+                id TEXT PRIMARY KEY,
+                owner_id TEXT NOT NULL REFERENCES users (id),
+                content_type TEXT NOT NULL,
+                byte_count BIGINT NOT NULL,
+                data TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE document_views (
+                id TEXT PRIMARY KEY,
+                document_id TEXT NOT NULL REFERENCES sealed_documents (id),
+                verification_id TEXT NOT NULL REFERENCES verifications (id),
+                viewer_id TEXT NOT NULL REFERENCES users (id),
+                viewed_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX document_views_document ON document_views (document_id, viewed_at)",
+            """
+            CREATE TABLE mail_outbox (
+                id TEXT PRIMARY KEY,
+                recipient TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                sent_at BIGINT,
+                attempts INTEGER NOT NULL,
+                last_error TEXT
+            )
+            """,
+            "CREATE INDEX mail_outbox_pending ON mail_outbox (sent_at, created_at)",
+            """
+            CREATE TABLE sandbox_sms (
+                id TEXT PRIMARY KEY,
+                recipient_hash TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX sandbox_sms_recipient ON sandbox_sms (recipient_hash, created_at)",
+            """
+            CREATE TABLE invitations (
+                code_hash TEXT PRIMARY KEY,
+                hint TEXT NOT NULL,
+                inviter_id TEXT NOT NULL REFERENCES users (id),
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_by TEXT REFERENCES users (id),
+                used_at BIGINT
+            )
+            """,
+            "CREATE INDEX invitations_inviter ON invitations (inviter_id, created_at)",
+            """
+            CREATE TABLE certifier_keys (
+                key_id TEXT PRIMARY KEY,
+                certifier_id TEXT NOT NULL REFERENCES users (id),
+                public_key TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                retired_at BIGINT
+            )
+            """,
+            "CREATE INDEX certifier_keys_certifier ON certifier_keys (certifier_id)",
+            """
+            CREATE TABLE seals (
+                id TEXT PRIMARY KEY,
+                certifier_id TEXT NOT NULL REFERENCES users (id),
+                merchant_id TEXT NOT NULL REFERENCES users (id),
+                checks TEXT NOT NULL,
+                origins TEXT NOT NULL,
+                issued_at BIGINT NOT NULL,
+                valid_until BIGINT NOT NULL,
+                document TEXT NOT NULL,
+                revoked_at BIGINT,
+                revocation_reason TEXT
+            )
+            """,
+            "CREATE INDEX seals_merchant ON seals (merchant_id, issued_at)",
+            "CREATE INDEX seals_certifier ON seals (certifier_id, issued_at)",
+            """
+            CREATE TABLE shop_origins (
+                merchant_id TEXT NOT NULL REFERENCES users (id),
+                origin TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (merchant_id, origin)
+            )
+            """,
+            """
+            CREATE TABLE reputation_credentials (
+                id TEXT PRIMARY KEY,
+                subject_id TEXT NOT NULL REFERENCES users (id),
+                issued_at BIGINT NOT NULL,
+                valid_until BIGINT NOT NULL,
+                document TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX reputation_credentials_subject ON reputation_credentials (subject_id, issued_at)",
+        ]
     }
 }

@@ -27,9 +27,13 @@ public struct AccountService: Sendable {
 
     // MARK: Sign-up and users
 
-    /// Creates a user after checking the request against who is asking.
-    public func signUp(_ request: AccountRules.NewUser, by principal: Principal) async throws -> User {
+    /// Creates a user after checking the request against who is asking. When sign-up is by
+    /// invitation only, a person signing themself up needs an unused code (API clients and
+    /// administrators creating accounts do not).
+    public func signUp(_ request: AccountRules.NewUser, invitationCode: String? = nil, by principal: Principal) async throws -> User {
         let valid = try AccountRules.validate(request, by: principal)
+        let code = invitationCode.flatMap { $0.trimmingWhitespace().isEmpty ? nil : $0 }
+        if settings.inviteOnly, principal == .anonymous, code == nil { throw InvitationError.invitationRequired }
         // Hash before the transaction: bcrypt is slow and must not hold the database's write lock.
         var passwordHash: String?
         if let password = valid.password { passwordHash = try await passwords.hash(password) }
@@ -43,7 +47,11 @@ public struct AccountService: Sendable {
             createdByClientID: valid.createdByClientID,
             externalID: valid.externalID
         )
-        try await store.write { try await $0.users.insert(user, passwordHash: storedHash) }
+        let now = clock.now()
+        try await store.write { repositories in
+            try await repositories.users.insert(user, passwordHash: storedHash)
+            if let code { try await InvitationService.redeem(code, for: user.id, in: repositories, now: now) }
+        }
         return user
     }
 

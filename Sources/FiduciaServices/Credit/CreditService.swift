@@ -30,6 +30,10 @@ public struct TrustProfile: Sendable {
     /// The public violation record (D1), newest first.
     public let violations: [Penalty]
     public let standing: AccountStanding
+    /// The verification levels valid now (A2): which, never the data behind them.
+    public var verifiedLevels: Set<VerificationLevel> = []
+    /// Certification seals (A4), newest first, with their live status.
+    public var seals: [Seal] = []
 }
 
 /// The credit score and tiers (C3, C4, C6, A5), the trust profile, and honest-seller commendations (C7).
@@ -81,6 +85,10 @@ public struct CreditService: Sendable {
         history.penaltyPoints = try await PenaltyService.standing(of: user.id, in: repositories, now: now).points
         history.completedTrades = try await repositories.orders.count(filter, status: .completed)
         history.refundedTrades = try await repositories.orders.count(filter, status: .refunded)
+        // The newcomer's way in (C4): verified levels, seals and an inviter's vouch, as of now.
+        history.verifiedLevels = try await repositories.verifications.verifiedLevels(users: [user.id], now: now)[user.id] ?? []
+        history.activeSeals = try await repositories.seals.activeSeals(merchants: [user.id], now: now)[user.id] ?? 0
+        history.vouchedByInviter = try await InvitationService.vouches(for: user.id, in: repositories, now: now)
         if role == .seller {
             let shipping = try await repositories.orders.shippingRecord(
                 seller: user.id, since: now.addingTimeInterval(-SellerRecord.shippingWindowSeconds), onTimeSeconds: SellerRecord.onTimeShippingSeconds
@@ -134,7 +142,7 @@ public struct CreditService: Sendable {
             for (name, seconds) in SellerRecord.profilePeriods {
                 periods.append(.init(name: name, counts: try await repositories.ratings.counts(ratee: userID, side: side, since: seconds.map { now.addingTimeInterval(-$0) })))
             }
-            return TrustProfile(
+            var profile = TrustProfile(
                 user: user, role: role, score: score, periods: periods,
                 detailedAverages: role == .seller ? try await repositories.ratings.detailedAverages(seller: userID) : nil,
                 completedTrades: history.completedTrades, refundedTrades: history.refundedTrades, deposit: history.deposit,
@@ -148,15 +156,21 @@ public struct CreditService: Sendable {
                 violations: try await repositories.penalties.penalties(user: userID),
                 standing: try await PenaltyService.standing(of: userID, in: repositories, now: now)
             )
+            profile.verifiedLevels = history.verifiedLevels
+            profile.seals = role == .seller ? try await repositories.seals.seals(merchant: userID) : []
+            return profile
         }
         guard let viewer = viewer.actingUser, viewer.id != userID else { return profile }
-        return TrustProfile(
+        var personal = TrustProfile(
             user: profile.user, role: profile.role, score: profile.score, periods: profile.periods, detailedAverages: profile.detailedAverages,
             completedTrades: profile.completedTrades, refundedTrades: profile.refundedTrades, deposit: profile.deposit,
             history: profile.history, tierChanges: profile.tierChanges, commendations: profile.commendations, engineTrust: profile.engineTrust,
             personalized: await trust.personalized(viewer: viewer.id, party: userID), disputes: profile.disputes,
             responseTimeSeconds: profile.responseTimeSeconds, violations: profile.violations, standing: profile.standing
         )
+        personal.verifiedLevels = profile.verifiedLevels
+        personal.seals = profile.seals
+        return personal
     }
 
     /// What a buyer sees about the seller before paying: their record, deposit, score and the

@@ -39,7 +39,7 @@ public struct DemoSeeder: Sendable {
     public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> [String] {
         var created: [String] = []
         // The demo marketplace has been running for about seven months: people joined then.
-        let joined = AppServices(store: services.store, settings: services.settings, clock: ManualClock(services.clock.now().addingTimeInterval(-200 * 86_400)), random: services.random)
+        let joined = services.at(ManualClock(services.clock.now().addingTimeInterval(-200 * 86_400)))
         let users = try await DemoSeeder(services: joined).seedPeople(progress: progress, created: &created)
         try await seedTrades(users, progress: progress, created: &created)
         return created
@@ -126,7 +126,7 @@ public struct DemoSeeder: Sendable {
         guard try await services.store.read({ try await $0.orders.count(.buyer(alice.id), status: nil) }) == 0 else { return }
         let now = services.clock.now()
         let clock = ManualClock(now.addingTimeInterval(-181 * 86_400))
-        let past = AppServices(store: services.store, settings: services.settings, clock: clock, random: services.random)
+        let past = services.at(clock)
         let eur = Currency("EUR")!
         func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
 
@@ -196,7 +196,7 @@ public struct DemoSeeder: Sendable {
     /// swarm of sock puppets in the fraud alerts.
     func seedSafetyScenarios(_ users: [String: User], now: Date, progress: @Sendable (String) -> Void, created: inout [String]) async throws {
         let clock = ManualClock(now.addingTimeInterval(-6 * 86_400))
-        let past = AppServices(store: services.store, settings: services.settings, clock: clock, random: services.random)
+        let past = services.at(clock)
         func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
         func order(_ buyer: String, _ seller: String, _ title: String, _ priceMinor: Int64) async throws -> Order {
             try await past.escrow.createOrder(
@@ -252,7 +252,7 @@ public struct DemoSeeder: Sendable {
     /// and the seller's response time from order messages.
     func seedDisputes(_ users: [String: User], now: Date, progress: @Sendable (String) -> Void, created: inout [String]) async throws {
         let clock = ManualClock(now.addingTimeInterval(-4 * 86_400))
-        let past = AppServices(store: services.store, settings: services.settings, clock: clock, random: services.random)
+        let past = services.at(clock)
         func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
         func shipped(_ buyer: String, _ seller: String, _ title: String, _ priceMinor: Int64) async throws -> Order {
             let order = try await past.escrow.createOrder(

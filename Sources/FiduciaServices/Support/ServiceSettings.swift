@@ -28,6 +28,12 @@ public struct ServiceSettings: Sendable, Equatable {
     public var trustFreshnessSeconds: TimeInterval = 0.5
     /// Uploads never attached to anything are forgotten after this long.
     public var staleUploadSeconds: TimeInterval = 24 * 3600
+    /// Sign-up needs an invitation code (A3).
+    public var inviteOnly = false
+    /// Where mail goes (verification codes).
+    public var mail = MailSettings()
+    /// The address people reach this Fiducia at: seals and credentials name it.
+    public var publicURL = "http://127.0.0.1:8080"
 
     public init() {}
 }

@@ -14,6 +14,9 @@ public actor TrustService {
     private var users: [UserID] = []
     private var lastPublication: Int64 = 0
     private var lastSync: Date?
+    /// Invitations are followed like ratings: by the time they were used.
+    private var lastInvitation: Date = .distantPast
+    private var cutInviters: Set<UserID> = []
     private var alertsCache: (publication: Int64, alerts: [FraudAlert])?
     /// A server checks for new ratings at most this often when asked (by the injected clock).
     let freshness: TimeInterval
@@ -43,6 +46,21 @@ public actor TrustService {
                 lastPublication = published.publication
             }
             if batch.count < 5_000 { break }
+        }
+        // Invitations (A3): each used invitation is the inviter vouching for the invitee; an
+        // inviter whose invitee was banned for fraud within a year has their credibility cut.
+        let since = lastInvitation
+        let (used, cut) = try await store.read { repositories in
+            (try await repositories.invitations.used(since: since, limit: 10_000), try await repositories.invitations.invitersOfFraudsters())
+        }
+        for invitation in used {
+            guard let invitee = invitation.usedBy, let at = invitation.usedAt else { continue }
+            engine.vouch(for: index(invitee), by: index(invitation.inviterID), at: at.timeIntervalSince1970, weight: InvitationRules.vouchWeight)
+            lastInvitation = max(lastInvitation, at)
+        }
+        for inviter in cut where !cutInviters.contains(inviter) {
+            engine.cutCredibility(of: index(inviter), to: InvitationRules.fraudulentInviteeCredibilityFactor)
+            cutInviters.insert(inviter)
         }
         lastSync = started
     }
