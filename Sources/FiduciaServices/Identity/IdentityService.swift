@@ -162,7 +162,7 @@ public struct IdentityService: Sendable {
 
     /// The document of a verification, for the reviewing moderator; every view is written to the
     /// audit log in the same transaction as the read.
-    public func document(for id: VerificationID, by principal: Principal) async throws -> StoredDocument {
+    public func document(for id: VerificationID, by principal: Principal) async throws -> (kind: DocumentKind, bytes: [UInt8]) {
         let moderator = try principal.requireRole(.moderator, .admin)
         let now = clock.now()
         let viewID = "dvw_" + ids.make(Verification.self).rawValue.dropFirst(4)
@@ -171,7 +171,7 @@ public struct IdentityService: Sendable {
                 let document = try await repositories.verifications.document(documentID)
             else { throw NotFoundError(entity: "document", id: id.rawValue) }
             try await repositories.verifications.recordView(id: viewID, document: documentID, verification: id, viewer: moderator.id, at: now)
-            return document
+            return (DocumentKind(rawValue: document.contentType) ?? .pdf, document.bytes)
         }
     }
 

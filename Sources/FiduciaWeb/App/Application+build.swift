@@ -54,6 +54,7 @@ public func buildRouter(
     AdminLedgerPages(site: site).register(on: router)
     StaffDecisionPages(site: site).register(on: router)
     TrustPages(site: site).register(on: router)
+    IdentityPages(site: site).register(on: router)
     MessagePages(site: site).register(on: router)
     DisputePages(site: site).register(on: router)
     ModerationPages(site: site).register(on: router)

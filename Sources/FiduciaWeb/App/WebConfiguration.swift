@@ -23,7 +23,9 @@ public struct WebConfiguration: Sendable, Equatable {
     /// The largest body `path` accepts with `contentType`: file uploads may be larger than the
     /// rest, which stay at `maximumBodyBytes`.
     func bodyLimit(path: String, contentType: String?) -> Int {
-        if path == "/v1/attachments" { return max(maximumBodyBytes, Self.uploadBodyBytes) }
+        if path == "/v1/attachments" || (path.hasPrefix("/v1/verifications/") && path.hasSuffix("/document")) {
+            return max(maximumBodyBytes, Self.uploadBodyBytes)
+        }
         if !path.hasPrefix("/v1/"), contentType?.lowercased().hasPrefix("multipart/form-data") == true {
             return max(maximumBodyBytes, Self.formUploadBodyBytes)
         }

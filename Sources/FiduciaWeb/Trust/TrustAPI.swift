@@ -87,6 +87,8 @@ extension Components.Schemas.TrustProfile {
             return .init(positive: Int64(counts.positive), neutral: Int64(counts.neutral), negative: Int64(counts.negative))
         }
         self.init(
+            verifiedLevels: profile.verifiedLevels.sorted().map { .init(rawValue: $0.rawValue)! },
+            seals: profile.seals.map { .init($0, merchantName: profile.user.displayName, certifierName: nil, origins: $0.origins, now: Date()) },
             userId: profile.user.id.rawValue,
             displayName: profile.user.displayName,
             role: profile.role == .buyer ? .buyer : .seller,
