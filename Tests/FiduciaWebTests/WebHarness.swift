@@ -1,4 +1,5 @@
 import FiduciaDomain
+import FiduciaPersistence
 import FiduciaServices
 import FiduciaTestSupport
 import FiduciaWeb
@@ -14,18 +15,22 @@ struct WebHarness: Sendable {
     let services: AppServices
     let clock: ManualClock
     let client: any TestClientProtocol
+    /// Where the test database is (a SQLite file, or a PostgreSQL database).
+    var location: DatabaseLocation? = nil
 
     static func run(
         _ kind: TestDatabaseKind = .sqlite,
         configuration: WebConfiguration = WebConfiguration(),
+        settings: ServiceSettings = .forTests,
         _ body: @Sendable (WebHarness) async throws -> Void
     ) async throws {
         let clock = ManualClock()
-        try await TestDatabases.withServices(kind, clock: clock) { services in
+        try await TestDatabases.withDatabase(kind) { database, location in
+            let services = AppServices(database: database, vault: try await TestDatabases.vault(database), settings: settings, clock: clock)
             let router = try await buildRouter(services: services, configuration: configuration)
             let application = Application(router: router, logger: TestDatabases.logger)
             try await application.test(.router) { client in
-                try await body(WebHarness(services: services, clock: clock, client: client))
+                try await body(WebHarness(services: services, clock: clock, client: client, location: location))
             }
         }
     }
