@@ -21,6 +21,7 @@ public struct DemoSeeder: Sendable {
     public static let people: [Person] = [
         Person(key: "admin", displayName: "Demo Administrator", roles: [.admin, .moderator]),
         Person(key: "mia", displayName: "Mia (moderator)", roles: [.moderator]),
+        Person(key: "audit", displayName: "Audit Guild (certifier)", roles: [.certifier]),
         Person(key: "shady", displayName: "Shady Deals", roles: [.seller]),
         Person(key: "lotus", displayName: "Lotus Tea House", roles: [.seller]),
         Person(key: "northwind", displayName: "Northwind Books", roles: [.seller, .buyer]),
@@ -188,6 +189,37 @@ public struct DemoSeeder: Sendable {
         created.append("\(trades.count) orders over the last six months with both sides' ratings (completed, one partly refunded, one in escrow, one awaiting payment)")
         try await seedSafetyScenarios(users, now: now, progress: progress, created: &created)
         try await seedDisputes(users, now: now, progress: progress, created: &created)
+        try await seedIdentity(users, now: now, progress: progress, created: &created)
+    }
+
+    /// Who is behind the accounts: Lotus Tea House verified its e-mail and its business (a moderator
+    /// approved the licence), registered its shop's origin and holds a seal from the Audit Guild;
+    /// Northwind Books verified its phone.
+    func seedIdentity(_ users: [String: User], now: Date, progress: @Sendable (String) -> Void, created: inout [String]) async throws {
+        progress("identity: verified merchants, a certifier and a seal")
+        func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
+        let email = try await services.identity.start(.email, details: [:], by: principal("lotus"))
+        let mail = try await services.mail.outbox(pendingOnly: false, limit: 5).first { $0.recipient == users["lotus"]!.email }
+        if let code = mail?.body.firstMatch(of: /is (\d{6})/)?.1 {
+            _ = try await services.identity.submitCode(email.verification.id, code: String(code), by: principal("lotus"))
+        }
+        let business = try await services.identity.start(
+            .business, details: ["companyName": "Lotus Tea House Ltd", "licenceNumber": "HRB 20417", "taxRegistration": "DE811907356"], by: principal("lotus")
+        )
+        _ = try await services.identity.uploadDocument(business.verification.id, bytes: Array("%PDF-1.4\n% demo licence\n%%EOF\n".utf8), by: principal("lotus"))
+        _ = try await services.identity.decide(business.verification.id, approve: true, reason: nil, by: principal("mia"))
+        let phone = try await services.identity.start(.phone, details: ["phone": "+44 20 7946 0018"], by: principal("northwind"))
+        if let text = try await services.store.read({ try await $0.mail.sandboxSMS(to: "+442079460018", limit: 1) }).first,
+            let code = text.firstMatch(of: /code: (\d{6})/)?.1
+        {
+            _ = try await services.identity.submitCode(phone.verification.id, code: String(code), by: principal("northwind"))
+        }
+        _ = try await services.seals.registerOrigins(["https://lotus-tea.example"], by: principal("lotus"))
+        let seal = try await services.seals.issue(
+            to: users["lotus"]!.id, checks: ["Identity of the owner checked against the business register", "Returns honoured within 14 days (20 test orders)"],
+            validUntil: now.addingTimeInterval(365 * 86_400), by: principal("audit")
+        )
+        created.append("Lotus Tea House: e-mail and business verified, certified by the Audit Guild (/seals/\(seal.id)); Northwind Books: phone verified")
     }
 
     /// What keeps money safe, each in one place a newcomer can open: a partial refund that keeps

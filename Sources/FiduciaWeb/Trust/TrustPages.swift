@@ -41,6 +41,7 @@ struct TrustPages: Sendable {
         }
         struct Personal: Sendable { let percent: Int; let summary: String; let reasons: [String] }
         struct TierRule: Sendable { let name: String; let rule: String }
+        struct SealRow: Sendable { let id, certifier, until, status, statusClass: String }
 
         let id, name, roleLabel, memberSince, tier, tierName, ratedBy: String
         let score, uncertainty, confidencePercent, completedTrades, refundedTrades: Int
@@ -65,6 +66,8 @@ struct TrustPages: Sendable {
         /// For staff: the rulebook's violations, for the form that applies a penalty.
         let penaltyChoices: [PenaltyPages.Choice]
         let embedCode: String
+        var verified: [String] = []
+        var seals: [SealRow] = []
     }
 
     private func profile(_ request: Request) async throws -> Response {
@@ -77,7 +80,7 @@ struct TrustPages: Sendable {
         let viewer = site.principal.actingUser
         let score = profile.score
         let host = request.head.authority ?? "localhost"
-        let view = ProfileView(
+        var view = ProfileView(
             id: id.rawValue,
             name: profile.user.displayName,
             roleLabel: role == .seller ? "Seller" : "Buyer",
@@ -142,6 +145,14 @@ struct TrustPages: Sendable {
             penaltyChoices: viewer?.isStaff == true && viewer?.id != id ? try await PenaltyPages.choices(services: services) : [],
             embedCode: #"<a href="http://\#(host)/merchants/\#(id)"><img src="http://\#(host)/merchants/\#(id)/badge.svg" alt="Fiducia trust badge" width="240" height="60"></a>"#
         )
+        let now = services.clock.now()
+        view.verified = profile.verifiedLevels.sorted().map(\.label)
+        for seal in profile.seals {
+            let shown = try await services.seals.seal(seal.id)
+            let status = seal.status(at: now)
+            view.seals.append(.init(id: seal.id.rawValue, certifier: shown.certifierName, until: PageFormat.date(seal.validUntil), status: status.rawValue,
+                                    statusClass: status == .valid ? "good" : "bad"))
+        }
         return site.renderer.render("merchant", page: view, request: request)
     }
 
