@@ -18,6 +18,11 @@ if ! python3 -c 'import selenium' >/dev/null 2>&1; then
   echo "==> installing selenium with pip"
   python3 -m pip install -q selenium
 fi
+# The independent verifier of reputation credentials (Tests/tools/verify_credential.py).
+if ! python3 -c 'import rfc8785, cryptography' >/dev/null 2>&1; then
+  echo "==> installing rfc8785 and cryptography with pip"
+  python3 -m pip install -q rfc8785 cryptography
+fi
 
 echo "==> starting a PostgreSQL server for the tests"
 eval "$(scripts/postgres.sh start)"
