@@ -36,7 +36,7 @@ public struct CredentialService: Sendable {
         let profile = try await credit.profile(of: seller.id, role: .seller, viewer: .anonymous)
         let now = clock.now()
         let until = now.addingTimeInterval(Self.validitySeconds)
-        let id = "urn:fiducia:credential:" + ids.make(Seal.self).rawValue.dropFirst(5)
+        let id = "urn:fiducia:credential:" + ids.make(prefix: "vc")
         let finished = profile.completedTrades + profile.refundedTrades
         let disputeRate = finished == 0 ? 0 : Int64((Double(profile.disputes.opened) / Double(finished) * 10_000).rounded())
         let seals: [JSONValue] = profile.seals.filter { $0.status(at: now) == .valid }.map { seal in

@@ -44,7 +44,7 @@ public struct IdentityService: Sendable {
             try VerificationRules.mayStart(level, existing: existing, startsToday: startsToday, now: now)
             var targetHash: String?
             if let phone = clean["phone"] {
-                targetHash = repositories.verifications.targetHash(level: level, value: phone, sealer: store.sealer)
+                targetHash = Self.targetHash(level: level, value: phone, sealer: store.sealer)
                 if try await repositories.verifications.targetApprovedElsewhere(level: level, targetHash: targetHash!, user: person.id, now: now) {
                     throw VerificationError.phoneAlreadyVerified
                 }
@@ -95,7 +95,7 @@ public struct IdentityService: Sendable {
             let next = try VerificationRules.submitCode(verification, matches: matches, now: now)
             if matches, verification.level == .phone, let phone = verification.details["phone"],
                 try await repositories.verifications.targetApprovedElsewhere(
-                    level: .phone, targetHash: repositories.verifications.targetHash(level: .phone, value: phone, sealer: sealer), user: person.id, now: now)
+                    level: .phone, targetHash: Self.targetHash(level: .phone, value: phone, sealer: sealer), user: person.id, now: now)
             {
                 throw VerificationError.phoneAlreadyVerified
             }
@@ -113,7 +113,7 @@ public struct IdentityService: Sendable {
             throw VerificationError.documentNotAccepted
         }
         let now = clock.now()
-        let documentID = "doc_" + ids.make(Verification.self).rawValue.dropFirst(4)
+        let documentID = ids.make(prefix: "doc")
         return try await store.write { repositories in
             guard let verification = try await repositories.verifications.find(id, lock: true), verification.userID == person.id else {
                 throw NotFoundError(entity: "verification", id: id.rawValue)
@@ -165,7 +165,7 @@ public struct IdentityService: Sendable {
     public func document(for id: VerificationID, by principal: Principal) async throws -> (kind: DocumentKind, bytes: [UInt8]) {
         let moderator = try principal.requireRole(.moderator, .admin)
         let now = clock.now()
-        let viewID = "dvw_" + ids.make(Verification.self).rawValue.dropFirst(4)
+        let viewID = ids.make(prefix: "dvw")
         return try await store.write { repositories in
             guard let verification = try await repositories.verifications.find(id, lock: false), let documentID = verification.documentID,
                 let document = try await repositories.verifications.document(documentID)
@@ -222,6 +222,11 @@ public struct IdentityService: Sendable {
         }
     }
 
+    /// The keyed hash of what a verification is about (a phone number), namespaced by level.
+    static func targetHash(level: VerificationLevel, value: String, sealer: any PersonalDataSealer) -> String {
+        sealer.lookupHash("\(level.rawValue):\(value)")
+    }
+
     static func makeCode(_ random: any RandomSource) -> String {
         let bytes = random.bytes(4)
         let number = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } % 1_000_000
@@ -241,12 +246,5 @@ public struct IdentityService: Sendable {
 
     static func maskPhone(_ phone: String) -> String {
         String(phone.prefix(3)) + " *** " + String(phone.suffix(2))
-    }
-}
-
-extension VerificationRepository {
-    /// The keyed hash of what a verification is about, namespaced by level.
-    func targetHash(level: VerificationLevel, value: String, sealer: any PersonalDataSealer) -> String {
-        sealer.lookupHash("\(level.rawValue):\(value)")
     }
 }

@@ -54,7 +54,7 @@ public struct SealService: Sendable {
         let now = clock.now()
         let checks = try SealRules.validate(checks: checks, validUntil: validUntil, now: now)
         let id: SealID = ids.make()
-        let keyID = "ck_" + ids.make(Seal.self).rawValue.dropFirst(5)
+        let keyID = ids.make(prefix: "ck")
         let publicURL = publicURL
         let ids = ids
         return try await store.write { repositories in

@@ -37,7 +37,7 @@ public struct MailService: Sendable {
     /// Writes a message to the outbox inside the caller's transaction and, when a relay is
     /// configured, schedules its delivery.
     func enqueue(to recipient: String, subject: String, body: String, in repositories: Repositories, now: Date) async throws {
-        let id = "mail_" + ids.make(Job.self).rawValue.dropFirst(4)
+        let id = ids.make(prefix: "mail")
         try await repositories.mail.enqueue(OutboundMail(id: id, recipient: recipient, subject: subject, body: body, createdAt: now))
         if settings.relayHost != nil {
             try await repositories.jobs.schedule(
@@ -106,6 +106,6 @@ public struct SandboxSMSGateway: SMSGateway {
     let ids: IdentifierGenerator
 
     public func send(to phone: String, text: String, in repositories: Repositories, now: Date) async throws {
-        try await repositories.mail.recordSandboxSMS(id: "sms_" + ids.make(Job.self).rawValue.dropFirst(4), recipient: phone, body: text, at: now)
+        try await repositories.mail.recordSandboxSMS(id: ids.make(prefix: "sms"), recipient: phone, body: text, at: now)
     }
 }

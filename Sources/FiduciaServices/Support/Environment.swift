@@ -60,10 +60,11 @@ public struct IdentifierGenerator: Sendable {
     }
 
     public func make<Entity: IdentifierPrefixed>(_: Entity.Type = Entity.self) -> Identifier<Entity> {
-        Identifier(IdentifierFormat.make(
-            prefix: Entity.identifierPrefix,
-            milliseconds: Int64(clock.now().timeIntervalSince1970 * 1000),
-            random: random.bytes(10)
-        ))
+        Identifier(make(prefix: Entity.identifierPrefix))
+    }
+
+    /// An identifier for a record that has no domain type of its own (a mail, a document, a key).
+    public func make(prefix: String) -> String {
+        IdentifierFormat.make(prefix: prefix, milliseconds: Int64(clock.now().timeIntervalSince1970 * 1000), random: random.bytes(10))
     }
 }
