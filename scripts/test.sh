@@ -18,10 +18,11 @@ if ! python3 -c 'import selenium' >/dev/null 2>&1; then
   echo "==> installing selenium with pip"
   python3 -m pip install -q selenium
 fi
-# The independent verifier of reputation credentials (Tests/tools/verify_credential.py).
-if ! python3 -c 'import rfc8785, cryptography' >/dev/null 2>&1; then
-  echo "==> installing rfc8785 and cryptography with pip"
-  python3 -m pip install -q rfc8785 cryptography
+# The independent verifier of reputation credentials (Tests/tools/verify_credential.py) and the
+# SMTP server the mail test delivers to.
+if ! python3 -c 'import rfc8785, cryptography, aiosmtpd' >/dev/null 2>&1; then
+  echo "==> installing rfc8785, cryptography and aiosmtpd with pip"
+  python3 -m pip install -q rfc8785 cryptography aiosmtpd
 fi
 
 echo "==> starting a PostgreSQL server for the tests"
@@ -36,6 +37,9 @@ swift test --skip-build
 
 echo "==> smoke test: fiducia serve with no configuration"
 scripts/smoke-test.sh
+
+echo "==> mail test: a verification code through a real SMTP server"
+scripts/mail-test.sh
 
 echo "==> browser tests"
 scripts/browser-tests.sh
