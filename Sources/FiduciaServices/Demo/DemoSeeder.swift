@@ -220,6 +220,8 @@ public struct DemoSeeder: Sendable {
             validUntil: now.addingTimeInterval(365 * 86_400), by: principal("audit")
         )
         created.append("Lotus Tea House: e-mail and business verified, certified by the Audit Guild (/seals/\(seal.id)); Northwind Books: phone verified")
+        let invitation = try await services.invitations.create(by: principal("alice"))
+        created.append("an invitation from Alice, who vouches for whoever signs up with code \(invitation.code)")
     }
 
     /// What keeps money safe, each in one place a newcomer can open: a partial refund that keeps
