@@ -26,7 +26,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-FIDUCIA_BASE_URL="http://127.0.0.1:$PORT" python3 -m unittest discover -s Tests/browser -p "${BROWSER_TESTS:-test_*.py}" -v \
+FIDUCIA_BIN="$BIN" FIDUCIA_BASE_URL="http://127.0.0.1:$PORT" python3 -m unittest discover -s Tests/browser -p "${BROWSER_TESTS:-test_*.py}" -v \
   || { echo "--- server log ---" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
 
 # Every trade the demo and the browsers made must leave the ledger consistent.

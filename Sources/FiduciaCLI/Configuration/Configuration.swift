@@ -131,8 +131,8 @@ struct Configuration: Sendable {
             guard $1.contains("@"), !$1.contains(where: { $0 == "<" || $0 == ">" || $0.isWhitespace }) else { throw ConfigurationError.invalid("FIDUCIA_MAIL_FROM", $1) }
             $0.settings.mail.from = $1
         },
-        Key(name: "FIDUCIA_PUBLIC_URL", defaultValue: "http://127.0.0.1:8080",
-            meaning: "The address people reach this Fiducia at (seals and reputation credentials name it)") {
+        Key(name: "FIDUCIA_PUBLIC_URL", defaultValue: "",
+            meaning: "The address people reach this Fiducia at (seals, badges, credentials and sign-in callbacks name it); by default http://FIDUCIA_HOST:FIDUCIA_PORT") {
             guard let url = URL(string: $1), url.scheme == "https" || url.scheme == "http", url.host != nil else { throw ConfigurationError.invalid("FIDUCIA_PUBLIC_URL", $1) }
             $0.settings.publicURL = $1.hasSuffix("/") ? String($1.dropLast()) : $1
         },
@@ -167,6 +167,10 @@ struct Configuration: Sendable {
         var configuration = Configuration()
         for key in keys {
             if let value = values[key.name] { try key.apply(&configuration, value) }
+        }
+        if values["FIDUCIA_PUBLIC_URL"] == nil {
+            let host = configuration.web.host == "0.0.0.0" || configuration.web.host == "::" ? "127.0.0.1" : configuration.web.host
+            configuration.settings.publicURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(configuration.web.port)"
         }
         return configuration
     }

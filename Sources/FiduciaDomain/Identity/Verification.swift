@@ -352,3 +352,16 @@ public enum VerificationError: DomainError, Equatable {
         }
     }
 }
+
+/// One look at a verification's document by a moderator (the audit log of document views).
+public struct DocumentView: Sendable, Equatable {
+    public let viewerID: UserID
+    public let verificationID: VerificationID
+    public let viewedAt: Date
+
+    public init(viewerID: UserID, verificationID: VerificationID, viewedAt: Date) {
+        self.viewerID = viewerID
+        self.verificationID = verificationID
+        self.viewedAt = viewedAt
+    }
+}

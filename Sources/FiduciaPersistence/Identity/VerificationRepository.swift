@@ -10,13 +10,6 @@ public struct StoredDocument: Sendable, Equatable {
     public let bytes: [UInt8]
 }
 
-/// One look at a document by a moderator (the audit log of document views).
-public struct DocumentView: Sendable, Equatable {
-    public let viewerID: UserID
-    public let verificationID: VerificationID
-    public let viewedAt: Date
-}
-
 /// Verifications, their sealed details and documents, and who looked at the documents.
 public protocol VerificationRepository: Sendable {
     /// `targetHash` is the keyed hash of what is verified (a phone number), for uniqueness checks.

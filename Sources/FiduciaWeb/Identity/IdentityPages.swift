@@ -14,6 +14,7 @@ struct IdentityPages: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.page("/verifications") { request in try await centre(request) }
         router.page("/verifications", method: .post) { request in try await start(request) }
+        router.page("/verifications/origins", method: .post) { request in try await saveOrigins(request) }
         router.page("/verifications/{id}/code", method: .post) { request in try await code(request) }
         router.page("/verifications/{id}/document", method: .post) { request in try await document(request) }
         router.page("/seals/{id}") { request in try await seal(request) }
@@ -44,9 +45,13 @@ struct IdentityPages: Sendable {
     }
     struct LevelChoice: Sendable { let value, label: String; let fields: [Field]; let verified: Bool }
     struct Field: Sendable { let name, label: String }
+    struct OwnSeal: Sendable { let id, certifierName, status, statusClass, validUntil, embed: String }
     struct CentreView: Sendable {
         let rows: [Row]
         let levels: [LevelChoice]
+        let isSeller: Bool
+        let origins: [String]
+        let seals: [OwnSeal]
         let error: String?
     }
 
@@ -63,7 +68,7 @@ struct IdentityPages: Sendable {
     }
 
     private func centre(_ request: Request, error: String? = nil, sentTo: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        _ = try site.requireViewer(request)
+        let viewer = try site.requireViewer(request)
         let mine = try await services.identity.mine(by: site.principal)
         let now = services.clock.now()
         let verified = VerificationRules.verifiedLevels(mine, at: now)
@@ -83,7 +88,45 @@ struct IdentityPages: Sendable {
                 fields: VerificationRules.requiredDetails(level).map { Field(name: $0, label: Self.fieldLabel($0)) }, verified: verified.contains(level)
             )
         }
-        return site.renderer.render("verifications", page: CentreView(rows: rows, levels: levels, error: error), request: request, status: status)
+        let isSeller = viewer.has(.seller)
+        let seals = isSeller ? try await services.seals.seals(of: viewer.id) : []
+        let certifiers = try await services.accounts.users(seals.map(\.certifierID))
+        let view = CentreView(
+            rows: rows, levels: levels, isSeller: isSeller, origins: isSeller ? try await services.seals.origins(of: viewer.id) : [],
+            seals: seals.map { seal in
+                let state = seal.status(at: now)
+                return OwnSeal(
+                    id: seal.id.rawValue, certifierName: certifiers[seal.certifierID]?.displayName ?? "",
+                    status: state == .valid ? "Valid" : state == .revoked ? "Revoked" : "Expired", statusClass: state == .valid ? "good" : "bad",
+                    validUntil: PageFormat.date(seal.validUntil), embed: Self.embedSnippet(seal.id, base: services.settings.publicURL)
+                )
+            },
+            error: error
+        )
+        return site.renderer.render("verifications", page: view, request: request, status: status)
+    }
+
+    /// The HTML a merchant pastes into their shop: the badge, linked to the seal's verification page.
+    static func embedSnippet(_ id: SealID, base: String) -> String {
+        let root = base.hasSuffix("/") ? String(base.dropLast()) : base
+        return #"<a href="\#(root)/seals/\#(id.rawValue)"><img src="\#(root)/seals/\#(id.rawValue)/badge.svg" width="260" height="60" alt="Certification seal: check it on Fiducia"></a>"#
+    }
+
+    struct OriginsForm: Decodable, CSRFProtectedForm, Sendable {
+        var csrfToken: String?
+        var origins: String?
+    }
+
+    private func saveOrigins(_ request: Request) async throws -> Response {
+        _ = try site.requireViewer(request)
+        let form = try await site.form(OriginsForm.self, from: request)
+        do {
+            let origins = (form.origins ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            _ = try await services.seals.registerOrigins(origins, by: site.principal)
+            return PageRenderer.redirect(to: "/verifications?notice=origins-saved#shop")
+        } catch let error as any DomainError where error.kind != .unauthenticated {
+            return try await centre(request, error: error.fieldErrors.first.map { "\($0.field): \($0.message)" } ?? error.detail, status: error.kind.httpStatus)
+        }
     }
 
     static func stateLabel(_ state: Verification.State) -> String {

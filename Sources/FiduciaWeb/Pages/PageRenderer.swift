@@ -20,6 +20,7 @@ struct ViewerView: Sendable {
     let isStaff: Bool
     let isSeller: Bool
     let isBuyer: Bool
+    let isCertifier: Bool
 
     init(_ user: User) {
         id = user.id.rawValue
@@ -27,6 +28,7 @@ struct ViewerView: Sendable {
         isStaff = user.isStaff
         isSeller = user.has(.seller)
         isBuyer = user.has(.buyer)
+        isCertifier = user.has(.certifier)
     }
 }
 
@@ -115,6 +117,10 @@ enum Notices {
         case "payout-requested": "Payout requested. The amount is held until the bank confirms."
         case "deposit-placed": "Deposit placed."
         case "card-saved": "Card saved."
+        case "verification-decided": "Decision recorded; the person sees it in their verification centre."
+        case "origins-saved": "Shop addresses saved. Your badges say \u{201C}verified\u{201D} on these sites only."
+        case "seal-issued": "Seal issued and signed. The merchant's badge and score show it now."
+        case "seal-revoked": "Seal revoked. It is in the signed revocation list and the badge says so."
         case "policy-saved": "After-sales policy saved. New orders get it."
         case "rated": "Thank you. Your rating stays hidden until the other party rates too or the window closes; then both are published together."
         case "replied": "Your reply is published beside the rating."
