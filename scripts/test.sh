@@ -41,6 +41,9 @@ scripts/smoke-test.sh
 echo "==> mail test: a verification code through a real SMTP server"
 scripts/mail-test.sh
 
+echo "==> sign-in test: OpenID Connect against real providers (idpyoidc) on SQLite and PostgreSQL"
+scripts/oidc-test.sh
+
 echo "==> browser tests"
 scripts/browser-tests.sh
 

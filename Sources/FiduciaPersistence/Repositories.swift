@@ -29,6 +29,7 @@ public struct Repositories: Sendable {
     public let mail: any MailRepository
     public let invitations: any InvitationRepository
     public let seals: any SealRepository
+    public let externalAccounts: any ExternalAccountRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -58,6 +59,7 @@ public struct Repositories: Sendable {
         self.mail = SQLMailRepository(sql: sql, sealer: sealer)
         self.invitations = SQLInvitationRepository(sql: sql)
         self.seals = SQLSealRepository(sql: sql, kind: kind, sealer: sealer)
+        self.externalAccounts = SQLExternalAccountRepository(sql: sql, sealer: sealer)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -31,6 +31,7 @@ public struct AppServices: Sendable {
     public let invitations: InvitationService
     public let seals: SealService
     public let credentials: CredentialService
+    public let signIn: ExternalSignInService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -99,6 +100,7 @@ public struct AppServices: Sendable {
         self.credentials = CredentialService(
             store: store, clock: clock, random: random, credit: credit, publicURL: settings.publicURL, key: vault.signingKey
         )
+        self.signIn = ExternalSignInService(store: store, clock: clock, random: random, settings: settings, accounts: accounts, client: OpenIDClient())
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

@@ -1,4 +1,5 @@
 import FiduciaPersistence
+import FiduciaServices
 import Foundation
 import Testing
 
@@ -12,6 +13,29 @@ struct ConfigurationTests {
         #expect(configuration.web.host == "127.0.0.1")
         #expect(configuration.web.port == 8080)
         #expect(configuration.settings.bcryptCost == 12)
+        #expect(configuration.settings.publicURL == "http://127.0.0.1:8080")
+        #expect(configuration.settings.signInProviders.isEmpty)
+    }
+
+    @Test func thePublicAddressFollowsThePortUnlessGiven() throws {
+        #expect(try Configuration.resolve(environment: ["FIDUCIA_PORT": "9300"]).settings.publicURL == "http://127.0.0.1:9300")
+        #expect(try Configuration.resolve(environment: ["FIDUCIA_HOST": "0.0.0.0", "FIDUCIA_PORT": "9300"]).settings.publicURL == "http://127.0.0.1:9300")
+        #expect(try Configuration.resolve(environment: ["FIDUCIA_PUBLIC_URL": "https://trust.example/"]).settings.publicURL == "https://trust.example")
+    }
+
+    @Test func signInProvidersAreReadAndChecked() throws {
+        let providers = try Configuration.resolve(environment: [
+            "FIDUCIA_SIGN_IN_PROVIDERS": #"[{"id":"acme","name":"Acme","issuer":"https://id.acme.example","clientId":"c1","clientSecret":"s1"}]"#
+        ]).settings.signInProviders
+        #expect(providers == [SignInProvider(id: "acme", name: "Acme", issuer: "https://id.acme.example", clientID: "c1", clientSecret: "s1")])
+        for bad in [
+            "not json",
+            #"[{"id":"acme","name":"Acme","issuer":"http://id.acme.example","clientId":"c1","clientSecret":"s1"}]"#,  // plain http off loopback
+            #"[{"id":"a/b","name":"Acme","issuer":"https://id.acme.example","clientId":"c1","clientSecret":"s1"}]"#,
+            #"[{"id":"a","name":"A","issuer":"https://a.example","clientId":"c","clientSecret":"s"},{"id":"a","name":"B","issuer":"https://b.example","clientId":"c","clientSecret":"s"}]"#,
+        ] {
+            #expect(throws: ConfigurationError.self) { try Configuration.resolve(environment: ["FIDUCIA_SIGN_IN_PROVIDERS": bad]) }
+        }
     }
 
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() throws {

@@ -136,6 +136,10 @@ struct Configuration: Sendable {
             guard let url = URL(string: $1), url.scheme == "https" || url.scheme == "http", url.host != nil else { throw ConfigurationError.invalid("FIDUCIA_PUBLIC_URL", $1) }
             $0.settings.publicURL = $1.hasSuffix("/") ? String($1.dropLast()) : $1
         },
+        Key(name: "FIDUCIA_SIGN_IN_PROVIDERS", defaultValue: "",
+            meaning: #"OpenID Connect providers for "Sign in with …", as JSON: [{"id":"acme","name":"Acme","issuer":"https://id.acme.example","clientId":"…","clientSecret":"…"}]; register <public URL>/auth/<id>/callback with each"#) {
+            $0.settings.signInProviders = try signInProviders($1)
+        },
         Key(name: "FIDUCIA_EXCHANGE_RATES", defaultValue: "",
             meaning: "Rates into the reference currency, e.g. USD=0.92,GBP=1.17 (deposits in other currencies do not count)") {
             do {
@@ -173,6 +177,24 @@ struct Configuration: Sendable {
             configuration.settings.publicURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(configuration.web.port)"
         }
         return configuration
+    }
+
+    /// Parses `FIDUCIA_SIGN_IN_PROVIDERS`: ids are short and unique, issuers are https (http only on loopback).
+    static func signInProviders(_ text: String) throws -> [SignInProvider] {
+        struct Entry: Decodable { let id, name, issuer, clientId, clientSecret: String }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        guard let entries = try? JSONDecoder().decode([Entry].self, from: Data(text.utf8)) else {
+            throw ConfigurationError.invalid("FIDUCIA_SIGN_IN_PROVIDERS", "not a JSON list of {id, name, issuer, clientId, clientSecret}")
+        }
+        var seen: Set<String> = []
+        return try entries.map { entry in
+            guard (1...32).contains(entry.id.count), entry.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }), seen.insert(entry.id).inserted,
+                !entry.name.isEmpty, !entry.clientId.isEmpty, !entry.clientSecret.isEmpty,
+                let issuer = URL(string: entry.issuer), let host = issuer.host,
+                issuer.scheme == "https" || (issuer.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host))
+            else { throw ConfigurationError.invalid("FIDUCIA_SIGN_IN_PROVIDERS", "provider \"\(entry.id)\"") }
+            return SignInProvider(id: entry.id, name: entry.name, issuer: entry.issuer, clientID: entry.clientId, clientSecret: entry.clientSecret)
+        }
     }
 
     /// A configuration file holds `NAME=value` lines with the environment variables' names;

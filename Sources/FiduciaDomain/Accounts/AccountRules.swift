@@ -65,7 +65,9 @@ public enum AccountRules {
     /// - An API client may create users without a password (they sign in through the marketplace)
     ///   and may give them an external id.
     /// - Only an administrator may grant moderator, admin or certifier.
-    public static func validate(_ request: NewUser, by principal: Principal) throws(ValidationError) -> ValidatedNewUser {
+    /// - A person signing up with an external account (`signedInElsewhere`) has no password: the
+    ///   OpenID provider vouched for them.
+    public static func validate(_ request: NewUser, by principal: Principal, signedInElsewhere: Bool = false) throws(ValidationError) -> ValidatedNewUser {
         var validator = Validator()
         let email = normalizeEmail(request.email)
         validator.check(isPlausibleEmail(email), field: "email", "The email address does not look valid.")
@@ -86,7 +88,7 @@ public enum AccountRules {
                 "The password must be 10 to 72 bytes long."
             )
         } else {
-            validator.check(client != nil, field: "password", "A password is required.")
+            validator.check(client != nil || signedInElsewhere, field: "password", "A password is required.")
         }
 
         let roles = request.roles ?? [.buyer]

@@ -9,6 +9,7 @@ public enum SchemaMigrations {
         moneySafety,
         enforcement,
         identity,
+        externalSignIn,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -742,6 +743,36 @@ public enum SchemaMigrations {
             )
             """,
             "CREATE INDEX reputation_credentials_subject ON reputation_credentials (subject_id, issued_at)",
+        ]
+    }
+
+    /// Sign-in with external accounts (OpenID Connect): attempts in flight, so that any server can
+    /// finish what another started, and the links between external subjects and accounts.
+    static let externalSignIn = Migration(version: 9, name: "sign-in with external accounts") { _ in
+        [
+            """
+            CREATE TABLE sign_in_attempts (
+                id TEXT PRIMARY KEY,
+                provider TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                user_id TEXT REFERENCES users (id),
+                secrets TEXT NOT NULL,
+                browser_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX sign_in_attempts_expiry ON sign_in_attempts (expires_at)",
+            """
+            CREATE TABLE external_accounts (
+                provider TEXT NOT NULL,
+                subject_hash TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                linked_at BIGINT NOT NULL,
+                PRIMARY KEY (provider, subject_hash),
+                UNIQUE (user_id, provider)
+            )
+            """,
         ]
     }
 }

@@ -143,14 +143,20 @@ public struct AccountService: Sendable {
             correct = false
         }
         guard let found, correct else { throw AccessError.invalidCredentials }
-        let lifetime = kind == .browser ? settings.browserSessionLifetimeSeconds : settings.bearerSessionLifetimeSeconds
-        let session = Session(id: ids.make(), userID: found.user.id, kind: kind, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
-        let token = SecretToken.make(prefix: Self.sessionTokenPrefix, random: random)
+        let (session, token) = newSession(for: found.user.id, kind: kind, now: now)
         try await store.write { repositories in
             try await repositories.sessions.insert(session, tokenHash: SecretToken.hash(token))
             try await repositories.sessions.clearFailedLogIns(email: normalized)
         }
         return (session, token, found.user)
+    }
+
+    /// A session for someone whose identity was established another way (an OpenID provider),
+    /// inserted by the caller in its own transaction.
+    func newSession(for user: UserID, kind: Session.Kind, now: Date) -> (session: Session, token: String) {
+        let lifetime = kind == .browser ? settings.browserSessionLifetimeSeconds : settings.bearerSessionLifetimeSeconds
+        let session = Session(id: ids.make(), userID: user, kind: kind, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
+        return (session, SecretToken.make(prefix: Self.sessionTokenPrefix, random: random))
     }
 
     public func logOut(_ session: SessionID) async throws {

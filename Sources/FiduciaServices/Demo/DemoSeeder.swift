@@ -219,7 +219,10 @@ public struct DemoSeeder: Sendable {
             to: users["lotus"]!.id, checks: ["Identity of the owner checked against the business register", "Returns honoured within 14 days (20 test orders)"],
             validUntil: now.addingTimeInterval(365 * 86_400), by: principal("audit")
         )
-        created.append("Lotus Tea House: e-mail and business verified, certified by the Audit Guild (/seals/\(seal.id)); Northwind Books: phone verified")
+        // One waits in the moderators' review queue (/moderation/verifications).
+        let realName = try await services.identity.start(.realName, details: ["fullName": "Wei Chen", "documentNumber": "E12345678"], by: principal("northwind"))
+        _ = try await services.identity.uploadDocument(realName.verification.id, bytes: Array("%PDF-1.4\n% demo passport page\n%%EOF\n".utf8), by: principal("northwind"))
+        created.append("Lotus Tea House: e-mail and business verified, certified by the Audit Guild (/seals/\(seal.id), managed at /certifier); Northwind Books: phone verified, real name waiting in /moderation/verifications")
         let invitation = try await services.invitations.create(by: principal("alice"))
         created.append("an invitation from Alice, who vouches for whoever signs up with code \(invitation.code)")
     }

@@ -34,8 +34,30 @@ public struct ServiceSettings: Sendable, Equatable {
     public var mail = MailSettings()
     /// The address people reach this Fiducia at: seals and credentials name it.
     public var publicURL = "http://127.0.0.1:8080"
+    /// OpenID providers people may sign in with (E5).
+    public var signInProviders: [SignInProvider] = []
 
     public init() {}
+}
+
+/// An OpenID Connect provider registered for this Fiducia: its issuer (discovery starts there) and
+/// the client this Fiducia is at that provider. The callback is `<publicURL>/auth/<id>/callback`.
+public struct SignInProvider: Sendable, Equatable {
+    /// A short name used in addresses: letters, digits and dashes.
+    public let id: String
+    /// What the sign-in button says: "Sign in with <name>".
+    public let name: String
+    public let issuer: String
+    public let clientID: String
+    public let clientSecret: String
+
+    public init(id: String, name: String, issuer: String, clientID: String, clientSecret: String) {
+        self.id = id
+        self.name = name
+        self.issuer = issuer
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+    }
 }
 
 /// The payment providers Fiducia can be configured with. Only the sandbox ships today; a real

@@ -9,19 +9,27 @@ struct AccountPages: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.page("/signup") { request in
-            site.renderer.render("signup", page: SignupView(form: .init(), errors: []), request: request)
+            site.renderer.render("signup", page: signupView(.init(), errors: []), request: request)
         }
         router.page("/signup", method: .post) { request in try await signUp(request) }
         router.page("/login") { request in
             let next = request.uri.queryParameters["next"].map(String.init) ?? ""
-            return site.renderer.render("login", page: LoginView(form: .init(email: "", next: next), errors: []), request: request)
+            return site.renderer.render("login", page: LoginView(form: .init(email: "", next: next), errors: [], providers: Self.providerButtons(site.services)), request: request)
         }
         router.page("/login", method: .post) { request in try await logIn(request) }
         router.page("/logout", method: .post) { request in try await logOut(request) }
-        router.page("/account") { request in
-            let user = try site.requireViewer(request)
-            return site.renderer.render("account", page: AccountView(user: UserView(user)), request: request)
-        }
+        router.page("/account") { request in try await account(request) }
+    }
+
+    /// A sign-in button: "Sign in with <name>".
+    struct ProviderButton: Sendable { let id, name: String }
+
+    static func providerButtons(_ services: AppServices) -> [ProviderButton] {
+        services.signIn.available.map { ProviderButton(id: $0.id, name: $0.name) }
+    }
+
+    func signupView(_ fields: SignupView.Fields, errors: [FieldError]) -> SignupView {
+        SignupView(form: fields, errors: errors, providers: Self.providerButtons(site.services), inviteOnly: site.services.settings.inviteOnly)
     }
 
     struct SignupForm: Decodable, CSRFProtectedForm {
@@ -31,6 +39,7 @@ struct AccountPages: Sendable {
         var password: String?
         var buyer: String?
         var seller: String?
+        var invitationCode: String?
     }
 
     struct SignupView: Sendable {
@@ -39,9 +48,12 @@ struct AccountPages: Sendable {
             var email = ""
             var buyer = true
             var seller = false
+            var invitationCode = ""
         }
         let form: Fields
         let errors: [FieldError]
+        let providers: [ProviderButton]
+        let inviteOnly: Bool
     }
 
     private func signUp(_ request: Request) async throws -> Response {
@@ -49,7 +61,9 @@ struct AccountPages: Sendable {
         var roles: Set<Role> = []
         if form.buyer != nil { roles.insert(.buyer) }
         if form.seller != nil { roles.insert(.seller) }
-        let fields = SignupView.Fields(displayName: form.displayName ?? "", email: form.email ?? "", buyer: form.buyer != nil, seller: form.seller != nil)
+        let fields = SignupView.Fields(
+            displayName: form.displayName ?? "", email: form.email ?? "", buyer: form.buyer != nil, seller: form.seller != nil, invitationCode: form.invitationCode ?? ""
+        )
         let newUser = AccountRules.NewUser(
             email: form.email ?? "",
             password: form.password ?? "",
@@ -57,12 +71,15 @@ struct AccountPages: Sendable {
             roles: roles
         )
         do {
-            _ = try await site.services.accounts.signUp(newUser, by: site.principal)
+            _ = try await site.services.accounts.signUp(newUser, invitationCode: form.invitationCode, by: site.principal)
         } catch let error as ValidationError {
-            return site.renderer.render("signup", page: SignupView(form: fields, errors: error.fieldErrors), request: request, status: .badRequest)
+            return site.renderer.render("signup", page: signupView(fields, errors: error.fieldErrors), request: request, status: .badRequest)
         } catch AccountError.emailTaken {
             let errors = [FieldError(field: "email", message: AccountError.emailTaken.detail)]
-            return site.renderer.render("signup", page: SignupView(form: fields, errors: errors), request: request, status: .conflict)
+            return site.renderer.render("signup", page: signupView(fields, errors: errors), request: request, status: .conflict)
+        } catch let error as InvitationError {
+            let errors = [FieldError(field: "invitationCode", message: error.detail)]
+            return site.renderer.render("signup", page: signupView(fields, errors: errors), request: request, status: error.kind.httpStatus)
         }
         let (session, token, _) = try await site.services.accounts.logIn(email: newUser.email, password: newUser.password ?? "", kind: .browser)
         var response = PageRenderer.redirect(to: "/account?notice=welcome")
@@ -84,6 +101,7 @@ struct AccountPages: Sendable {
         }
         let form: Fields
         let errors: [FieldError]
+        let providers: [ProviderButton]
     }
 
     private func logIn(_ request: Request) async throws -> Response {
@@ -96,7 +114,7 @@ struct AccountPages: Sendable {
             return response
         } catch let error as AccessError where error == .invalidCredentials || error == .tooManyLogInAttempts {
             let errors = [FieldError(field: "email", message: error.detail)]
-            let view = LoginView(form: .init(email: form.email ?? "", next: form.next ?? ""), errors: errors)
+            let view = LoginView(form: .init(email: form.email ?? "", next: form.next ?? ""), errors: errors, providers: Self.providerButtons(site.services))
             return site.renderer.render("login", page: view, request: request, status: error == .invalidCredentials ? .unauthorized : .tooManyRequests)
         }
     }
@@ -120,8 +138,25 @@ struct AccountPages: Sendable {
         return next
     }
 
+    struct LinkedProvider: Sendable {
+        let id, name: String
+        let linked: Bool
+        let linkedAt: String?
+    }
     struct AccountView: Sendable {
         let user: UserView
+        let providers: [LinkedProvider]
+        let error: String?
+    }
+
+    func account(_ request: Request, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let user = try site.requireViewer(request)
+        let linked = try await site.services.signIn.linked(by: site.principal)
+        let providers = site.services.signIn.available.map { provider in
+            let link = linked.first { $0.provider == provider.id }
+            return LinkedProvider(id: provider.id, name: provider.name, linked: link != nil, linkedAt: link.map { PageFormat.date($0.linkedAt) })
+        }
+        return site.renderer.render("account", page: AccountView(user: UserView(user), providers: providers, error: error), request: request, status: status)
     }
 }
 

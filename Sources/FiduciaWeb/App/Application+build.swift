@@ -49,6 +49,7 @@ public func buildRouter(
     OperationsRoutes(services: services, metrics: metrics).register(on: router)
     try SitePages(site: site).register(on: router)
     AccountPages(site: site).register(on: router)
+    ExternalSignInPages(site: site).register(on: router)
     EscrowPages(site: site).register(on: router)
     WalletPages(site: site).register(on: router)
     AdminLedgerPages(site: site).register(on: router)

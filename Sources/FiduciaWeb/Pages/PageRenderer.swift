@@ -117,6 +117,8 @@ enum Notices {
         case "payout-requested": "Payout requested. The amount is held until the bank confirms."
         case "deposit-placed": "Deposit placed."
         case "card-saved": "Card saved."
+        case "external-linked": "Linked. You can now sign in with that account too."
+        case "external-unlinked": "Unlinked."
         case "verification-decided": "Decision recorded; the person sees it in their verification centre."
         case "origins-saved": "Shop addresses saved. Your badges say \u{201C}verified\u{201D} on these sites only."
         case "seal-issued": "Seal issued and signed. The merchant's badge and score show it now."
