@@ -169,7 +169,7 @@ struct Eval: AsyncParsableCommand {
     @Option(name: .long, help: "The ratings CSV.")
     var ratings: String
 
-    @Option(name: .long, help: "Inject an attack: sybil, badmouth, camouflage or milking (repeatable).")
+    @Option(name: .long, help: "Inject an attack: sybil, badmouth, camouflage, milking or patient-sybil (repeatable).")
     var attack: [String] = []
 
     @Option(name: .long, help: "Attacker accounts per attack (victims for milking).")

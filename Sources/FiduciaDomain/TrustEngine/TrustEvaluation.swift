@@ -62,6 +62,9 @@ public enum AttackKind: String, CaseIterable, Sendable {
     case camouflage
     /// A reputable user's long record, then a burst of fraud: credible victims rate it at the minimum.
     case milking
+    /// Sock puppets created long before the attack (past the age that proves an account), with a
+    /// little activity among themselves, then all boosting a target (aged accounts bought and sold).
+    case patientSybil = "patient-sybil"
 }
 
 /// What one injected attack did.
@@ -98,6 +101,9 @@ public struct AttackSimulator: Sendable {
         self.generator = SplitMix(seed: seed)
     }
 
+    /// How long before the attack the patient sybils' accounts appear.
+    public static let patientAgeDays = 200
+
     /// Injects one attack of `kind` with `attackers` accounts, replays, and measures.
     public mutating func run(_ kind: AttackKind, attackers: Int) -> AttackOutcome {
         precondition(attackers > 0)
@@ -120,6 +126,25 @@ public struct AttackSimulator: Sendable {
         var attackerIndexes: [Int32] = []
         func jitter(_ seconds: Double) -> Double { Double(generator.next() % 1_000_000) / 1_000_000 * seconds }
         switch kind {
+        case .patientSybil:
+            for number in 0..<attackers {
+                attackerIndexes.append(attacked.index(of: "attack-patient-\(number)"))
+            }
+            // 200 days before the attack each account appears and rates two others of the ring
+            // moderately well, once, somewhere in the following month: old, quiet, unremarkable.
+            let born = start - Double(Self.patientAgeDays) * 86_400
+            for attacker in attackerIndexes {
+                for _ in 0..<2 {
+                    let other = attackerIndexes[Int(generator.next() % UInt64(attackerIndexes.count))]
+                    guard other != attacker else { continue }
+                    let time = born + jitter(30 * 86_400)
+                    attacked.append(source: attacked.names[Int(attacker)], target: attacked.names[Int(other)], rating: 0.5 * scale, time: time, timeText: String(time))
+                }
+            }
+            for attacker in attackerIndexes {
+                let time = start + 86_400 + jitter(3_600)
+                attacked.append(source: attacked.names[Int(attacker)], target: attacked.names[Int(target)], rating: scale, time: time, timeText: String(time))
+            }
         case .sybil, .badmouth, .camouflage:
             for number in 0..<attackers {
                 attackerIndexes.append(attacked.index(of: "attack-\(kind.rawValue)-\(number)"))
