@@ -68,6 +68,15 @@ struct ConventionsTests {
             let invalid = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "has space"])
             #expect(invalid.problemType == "/problems/validation-failed")
             #expect(try await web.userCount() == 1)
+
+            // Without signing in, a POST that needs it is refused before any key is claimed: the
+            // 401 is not stored, so the same key still works once the caller signs in.
+            let order = #"{"sellerId":"usr_nobody","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":500}]}"#
+            for _ in 0..<2 {
+                let anonymous = try await web.request(.post, "/v1/orders", json: order, headers: ["Idempotency-Key": "order-1"])
+                #expect(anonymous.status == .unauthorized)
+                #expect(anonymous.header("Idempotent-Replayed") == nil)
+            }
         }
     }
 

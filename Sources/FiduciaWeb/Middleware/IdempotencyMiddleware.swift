@@ -15,10 +15,15 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let configuration: WebConfiguration
     /// These POSTs return a fresh secret each time, which must not be stored for replay.
     static var exemptPaths: Set<String> { ["/v1/sessions", "/v1/api-clients"] }
+    /// The only POST anyone may send without signing in. Any other unauthenticated request is
+    /// refused by its handler before a key is claimed or an answer stored: strangers share the
+    /// anonymous scope, and a stored 401 would say nothing useful to a retry.
+    static var anonymousPaths: Set<String> { ["/v1/users"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, request.uri.path.hasPrefix("/v1/"), !Self.exemptPaths.contains(request.uri.path),
-            let key = request.headers[.idempotencyKey]
+            let key = request.headers[.idempotencyKey],
+            RequestScope.current.principal != .anonymous || Self.anonymousPaths.contains(request.uri.path)
         else {
             return try await next(request, context)
         }
