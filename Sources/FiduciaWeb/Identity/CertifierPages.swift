@@ -44,7 +44,7 @@ struct CertifierPages: Sendable {
             return IssuedSeal(
                 id: seal.id.rawValue, merchantName: merchants[seal.merchantID]?.displayName ?? seal.merchantID.rawValue, merchantId: seal.merchantID.rawValue,
                 issued: PageFormat.date(seal.issuedAt), validUntil: PageFormat.date(seal.validUntil),
-                status: state == .valid ? "Valid" : state == .revoked ? "Revoked" : "Expired", statusClass: state == .valid ? "good" : "bad",
+                status: IdentityPages.sealStatusLabel(state), statusClass: state == .valid ? "good" : "bad",
                 checks: seal.checks, isValid: state == .valid,
                 revocation: seal.revokedAt.map { "Revoked on \(PageFormat.date($0)): \(seal.revocationReason ?? "")" }
             )

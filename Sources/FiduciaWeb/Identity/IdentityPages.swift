@@ -97,13 +97,21 @@ struct IdentityPages: Sendable {
                 let state = seal.status(at: now)
                 return OwnSeal(
                     id: seal.id.rawValue, certifierName: certifiers[seal.certifierID]?.displayName ?? "",
-                    status: state == .valid ? "Valid" : state == .revoked ? "Revoked" : "Expired", statusClass: state == .valid ? "good" : "bad",
+                    status: Self.sealStatusLabel(state), statusClass: state == .valid ? "good" : "bad",
                     validUntil: PageFormat.date(seal.validUntil), embed: Self.embedSnippet(seal.id, base: services.settings.publicURL)
                 )
             },
             error: error
         )
         return site.renderer.render("verifications", page: view, request: request, status: status)
+    }
+
+    static func sealStatusLabel(_ status: Seal.Status) -> String {
+        switch status {
+        case .valid: "Valid"
+        case .revoked: "Revoked"
+        case .expired: "Expired"
+        }
     }
 
     /// The HTML a merchant pastes into their shop: the badge, linked to the seal's verification page.
@@ -206,7 +214,7 @@ struct IdentityPages: Sendable {
         let view = SealView(
             id: shown.seal.id.rawValue, merchantName: shown.merchantName, merchantId: shown.seal.merchantID.rawValue, certifierName: shown.certifierName,
             issued: PageFormat.date(shown.seal.issuedAt), validUntil: PageFormat.date(shown.seal.validUntil),
-            status: shown.status == .valid ? "Valid" : shown.status == .revoked ? "Revoked" : "Expired", statusClass: shown.status == .valid ? "good" : "bad",
+            status: Self.sealStatusLabel(shown.status), statusClass: shown.status == .valid ? "good" : "bad",
             checks: shown.seal.checks, origins: shown.origins,
             revocation: shown.seal.revokedAt.map { "Revoked on \(PageFormat.date($0)): \(shown.seal.revocationReason ?? "")" }, document: shown.seal.document
         )

@@ -107,7 +107,8 @@ public struct ExternalSignInService: Sendable {
 
     /// Finishes an attempt: checks it was started in this browser and not used, exchanges the
     /// code, verifies the ID token, then links the account or signs the person in (creating an
-    /// account for a new, verified e-mail address). Nothing is written unless everything holds.
+    /// account for a new, verified e-mail address). The attempt is spent first, whatever follows;
+    /// nothing else is written unless every check holds.
     public func complete(_ providerID: String, _ callback: Callback) async throws -> Outcome {
         let provider = try provider(providerID)
         let now = clock.now()
