@@ -258,6 +258,40 @@ struct MoneySafetyTests {
         }
     }
 
+    /// The same maker-checker rule through the moderators' page: the proposer's own "Approve" is
+    /// refused, a second staff member's carries the refund out. (The page's route read the wrong
+    /// number of path segments and answered every verdict with 404 until the page routes shared
+    /// one way of reading them.)
+    @Test(arguments: TestDatabases.kinds)
+    func aLargeDecisionIsApprovedOnThePageOnlyByASecondStaffMember(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let buyer = try await web.user("ann")
+            let seller = try await web.user("tea", roles: ["seller"])
+            let admin = try await web.administrator()
+            _ = try await web.services.accounts.ensureAdministrator(email: "second@example.com", password: "correct horse battery", displayName: "Second")
+            let large = try await Self.order(web, buyer: buyer, seller: seller, priceMinor: 60_000)
+            #expect(try await Self.pay(web, large, buyer: buyer).status == .ok)
+            let proposed = try await web.request(.post, "/v1/orders/\(large)/staff-decisions", json: #"{"action":"refund","reason":"counterfeit"}"#, token: admin)
+            let decision = try #require(proposed.object["id"] as? String)
+
+            var proposer = PageBrowser(web: web)
+            try await proposer.logIn("root")
+            let own = try await proposer.submit(on: "/moderation/decisions", to: "/moderation/decisions/\(decision)/approve", [:])
+            #expect(own.status == .forbidden, "\(own.text)")
+            #expect(try await web.request(.get, "/v1/orders/\(large)", token: buyer.token).object["status"] as? String == "paid")
+
+            var checker = PageBrowser(web: web)
+            try await checker.logIn("second")
+            let unknown = try await checker.submit(on: "/moderation/decisions", to: "/moderation/decisions/\(decision)/pocket", [:])
+            #expect(unknown.status == .notFound)
+            let approved = try await checker.submit(on: "/moderation/decisions", to: "/moderation/decisions/\(decision)/approve", [:])
+            #expect(approved.status == .seeOther, "\(approved.text)")
+            #expect(approved.location == "/moderation/decisions?notice=decision-executed")
+            #expect(try await web.request(.get, "/v1/orders/\(large)", token: buyer.token).object["status"] as? String == "refunded")
+            try await Self.expectCleanLedger(web)
+        }
+    }
+
     /// Attack 7: the tracking form had no length limit, so one order could grow to megabytes.
     @Test(arguments: TestDatabases.kinds)
     func trackingEventsHaveLimitsOnEveryPath(_ kind: TestDatabaseKind) async throws {

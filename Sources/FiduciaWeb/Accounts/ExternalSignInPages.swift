@@ -20,10 +20,6 @@ struct ExternalSignInPages: Sendable {
         router.page("/account/external/{provider}/unlink", method: .post) { request in try await unlink(request) }
     }
 
-    private func providerID(_ request: Request) -> String {
-        request.uri.path.split(separator: "/").dropFirst(1).first.map(String.init) ?? ""
-    }
-
     struct StartForm: Decodable, CSRFProtectedForm, Sendable {
         var csrfToken: String?
         var purpose: String?
@@ -35,7 +31,7 @@ struct ExternalSignInPages: Sendable {
         let purpose: ExternalSignInAttempt.Purpose = form.purpose == "link" ? .link : .signIn
         if purpose == .link { _ = try site.requireViewer(request) }
         do {
-            let started = try await services.signIn.begin(providerID(request), purpose: purpose, invitationCode: form.invitationCode, by: site.principal)
+            let started = try await services.signIn.begin(try request.pathSegment(1), purpose: purpose, invitationCode: form.invitationCode, by: site.principal)
             var response = PageRenderer.redirect(to: started.authorizationURL)
             response.setCookie(browserCookie(started.browserSecret, maxAge: Int(ExternalSignInRules.attemptLifetimeSeconds)))
             return response
@@ -63,7 +59,7 @@ struct ExternalSignInPages: Sendable {
             browserSecret: request.cookies[Self.browserCookieName]?.value
         )
         do {
-            let outcome = try await services.signIn.complete(providerID(request), callback)
+            let outcome = try await services.signIn.complete(try request.pathSegment(1), callback)
             switch outcome {
             case .signedIn(_, let session, let token, let newAccount):
                 var response = PageRenderer.redirect(to: newAccount ? "/account?notice=welcome" : "/account?notice=logged-in")
@@ -99,7 +95,7 @@ struct ExternalSignInPages: Sendable {
     private func unlink(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
         _ = try await site.form(UnlinkForm.self, from: request)
-        let provider = request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? ""
+        let provider = try request.pathSegment(2)
         do {
             try await services.signIn.unlink(provider, by: site.principal)
             return PageRenderer.redirect(to: "/account?notice=external-unlinked")

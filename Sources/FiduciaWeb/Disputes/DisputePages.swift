@@ -13,21 +13,15 @@ struct DisputePages: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.page("/orders/{id}/disputes", method: .post) { request in try await openDispute(request) }
         router.page("/disputes") { request in try await listDisputes(request) }
-        router.page("/disputes/{id}") { request in try await showDispute(request, id: DisputeID(try parameter(request, at: 1))) }
+        router.page("/disputes/{id}") { request in try await showDispute(request, id: DisputeID(try request.pathSegment(1))) }
         router.page("/disputes/{id}/{action}", method: .post) { request in try await act(request) }
-    }
-
-    private func parameter(_ request: Request, at index: Int) throws -> String {
-        let parts = request.uri.path.split(separator: "/")
-        guard parts.count > index else { throw WebError.routeNotFound }
-        return String(parts[index])
     }
 
     // MARK: Opening
 
     private func openDispute(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
-        let orderID = OrderID(try parameter(request, at: 1))
+        let orderID = OrderID(try request.pathSegment(1))
         let form = try await site.multipartForm(from: request)
         do {
             let order = try await services.escrow.order(orderID, by: site.principal)
@@ -202,8 +196,8 @@ struct DisputePages: Sendable {
 
     private func act(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
-        let id = DisputeID(try parameter(request, at: 1))
-        let action = try parameter(request, at: 2)
+        let id = DisputeID(try request.pathSegment(1))
+        let action = try request.pathSegment(2)
         let form: MultipartForm
         if action == "evidence" {
             form = try await site.multipartForm(from: request)

@@ -25,9 +25,7 @@ struct EscrowPages: Sendable {
     }
 
     private func orderID(_ request: Request) throws -> OrderID {
-        let parts = request.uri.path.split(separator: "/")
-        guard parts.count >= 2 else { throw WebError.routeNotFound }
-        return OrderID(String(parts[1]))
+        OrderID(try request.pathSegment(1))
     }
 
     // MARK: New order

@@ -46,12 +46,11 @@ struct StaffDecisionPages: Sendable {
         struct VerdictForm: Decodable, CSRFProtectedForm { var csrfToken: String? }
         _ = try site.requireViewer(request)
         _ = try await site.form(VerdictForm.self, from: request)
-        let parts = request.uri.path.split(separator: "/")
-        guard parts.count == 5 else { throw WebError.routeNotFound }
-        let id = StaffDecisionID(String(parts[2]))
+        let id = StaffDecisionID(try request.pathSegment(2))
+        let verdict = try request.pathSegment(3)
         do {
             let decision: StaffDecision
-            switch parts[3] {
+            switch verdict {
             case "approve": decision = try await services.escrow.approveDecision(id, by: site.principal)
             case "reject": decision = try await services.escrow.rejectDecision(id, by: site.principal)
             default: throw WebError.routeNotFound

@@ -44,7 +44,7 @@ struct CertifierPages: Sendable {
             return IssuedSeal(
                 id: seal.id.rawValue, merchantName: merchants[seal.merchantID]?.displayName ?? seal.merchantID.rawValue, merchantId: seal.merchantID.rawValue,
                 issued: PageFormat.date(seal.issuedAt), validUntil: PageFormat.date(seal.validUntil),
-                status: IdentityPages.sealStatusLabel(state), statusClass: state == .valid ? "good" : "bad",
+                status: IdentityPages.sealStatus(state).label, statusClass: IdentityPages.sealStatus(state).cssClass,
                 checks: seal.checks, isValid: state == .valid,
                 revocation: seal.revokedAt.map { "Revoked on \(PageFormat.date($0)): \(seal.revocationReason ?? "")" }
             )
@@ -83,8 +83,7 @@ struct CertifierPages: Sendable {
                 throw ValidationError(field: "merchant", "Give the merchant's account id or the address of their profile page.")
             }
             guard let day = Self.day.date(from: form.validUntil ?? "") else { throw ValidationError(field: "validUntil", "Give the last day the seal is valid.") }
-            let checks = (form.checks ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            _ = try await services.seals.issue(to: merchant, checks: checks, validUntil: day.addingTimeInterval(86_399), by: site.principal)
+            _ = try await services.seals.issue(to: merchant, checks: PageFormat.lines(form.checks), validUntil: day.addingTimeInterval(86_399), by: site.principal)
             return PageRenderer.redirect(to: "/certifier?notice=seal-issued")
         } catch let error as any DomainError where error.kind != .unauthenticated && error.kind != .forbidden {
             return try await seals(request, error: error.fieldErrors.first?.message ?? error.detail, status: error.kind.httpStatus)
@@ -99,7 +98,7 @@ struct CertifierPages: Sendable {
     private func revoke(_ request: Request) async throws -> Response {
         _ = try requireCertifier(request)
         let form = try await site.form(RevokeForm.self, from: request)
-        let id = SealID(request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? "")
+        let id = SealID(try request.pathSegment(2))
         do {
             _ = try await services.seals.revoke(id, reason: form.reason ?? "", by: site.principal)
             return PageRenderer.redirect(to: "/certifier?notice=seal-revoked")

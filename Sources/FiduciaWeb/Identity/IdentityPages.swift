@@ -23,11 +23,6 @@ struct IdentityPages: Sendable {
         router.get("/.well-known/fiducia/revocations.json") { _, _ in try await json(services.seals.revocationList()) }
     }
 
-    private func segment(_ request: Request, _ index: Int) -> String {
-        let parts = request.uri.path.split(separator: "/")
-        return parts.count > index ? String(parts[index]) : ""
-    }
-
     private func json(_ value: JSONValue) throws -> Response {
         Response(
             status: .ok,
@@ -97,7 +92,7 @@ struct IdentityPages: Sendable {
                 let state = seal.status(at: now)
                 return OwnSeal(
                     id: seal.id.rawValue, certifierName: certifiers[seal.certifierID]?.displayName ?? "",
-                    status: Self.sealStatusLabel(state), statusClass: state == .valid ? "good" : "bad",
+                    status: Self.sealStatus(state).label, statusClass: Self.sealStatus(state).cssClass,
                     validUntil: PageFormat.date(seal.validUntil), embed: Self.embedSnippet(seal.id, base: services.settings.publicURL)
                 )
             },
@@ -106,11 +101,12 @@ struct IdentityPages: Sendable {
         return site.renderer.render("verifications", page: view, request: request, status: status)
     }
 
-    static func sealStatusLabel(_ status: Seal.Status) -> String {
+    /// A seal's status as pages show it: its label and the status badge's class.
+    static func sealStatus(_ status: Seal.Status) -> (label: String, cssClass: String) {
         switch status {
-        case .valid: "Valid"
-        case .revoked: "Revoked"
-        case .expired: "Expired"
+        case .valid: ("Valid", "good")
+        case .revoked: ("Revoked", "bad")
+        case .expired: ("Expired", "bad")
         }
     }
 
@@ -129,8 +125,7 @@ struct IdentityPages: Sendable {
         _ = try site.requireViewer(request)
         let form = try await site.form(OriginsForm.self, from: request)
         do {
-            let origins = (form.origins ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            _ = try await services.seals.registerOrigins(origins, by: site.principal)
+            _ = try await services.seals.registerOrigins(PageFormat.lines(form.origins), by: site.principal)
             return PageRenderer.redirect(to: "/verifications?notice=origins-saved#shop")
         } catch let error as any DomainError where error.kind != .unauthenticated {
             return try await centre(request, error: error.fieldErrors.first.map { "\($0.field): \($0.message)" } ?? error.detail, status: error.kind.httpStatus)
@@ -180,7 +175,7 @@ struct IdentityPages: Sendable {
         _ = try site.requireViewer(request)
         let form = try await site.form(CodeForm.self, from: request)
         do {
-            _ = try await services.identity.submitCode(VerificationID(segment(request, 1)), code: form.code ?? "", by: site.principal)
+            _ = try await services.identity.submitCode(VerificationID(try request.pathSegment(1)), code: form.code ?? "", by: site.principal)
             return PageRenderer.redirect(to: "/verifications")
         } catch let error as any DomainError where error.kind != .unauthenticated && error.kind != .notFound {
             return try await centre(request, error: error.detail, status: error.kind.httpStatus)
@@ -192,7 +187,7 @@ struct IdentityPages: Sendable {
         let form = try await site.multipartForm(from: request)
         do {
             guard let file = form.files.first else { throw VerificationError.documentRequired }
-            _ = try await services.identity.uploadDocument(VerificationID(segment(request, 1)), bytes: file.bytes, by: site.principal)
+            _ = try await services.identity.uploadDocument(VerificationID(try request.pathSegment(1)), bytes: file.bytes, by: site.principal)
             return PageRenderer.redirect(to: "/verifications")
         } catch let error as any DomainError where error.kind != .unauthenticated && error.kind != .notFound {
             return try await centre(request, error: error.detail, status: error.kind.httpStatus)
@@ -210,11 +205,11 @@ struct IdentityPages: Sendable {
     }
 
     private func seal(_ request: Request) async throws -> Response {
-        let shown = try await services.seals.seal(SealID(segment(request, 1)))
+        let shown = try await services.seals.seal(SealID(try request.pathSegment(1)))
         let view = SealView(
             id: shown.seal.id.rawValue, merchantName: shown.merchantName, merchantId: shown.seal.merchantID.rawValue, certifierName: shown.certifierName,
             issued: PageFormat.date(shown.seal.issuedAt), validUntil: PageFormat.date(shown.seal.validUntil),
-            status: Self.sealStatusLabel(shown.status), statusClass: shown.status == .valid ? "good" : "bad",
+            status: Self.sealStatus(shown.status).label, statusClass: Self.sealStatus(shown.status).cssClass,
             checks: shown.seal.checks, origins: shown.origins,
             revocation: shown.seal.revokedAt.map { "Revoked on \(PageFormat.date($0)): \(shown.seal.revocationReason ?? "")" }, document: shown.seal.document
         )

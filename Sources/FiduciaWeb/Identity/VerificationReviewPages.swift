@@ -36,12 +36,12 @@ struct VerificationReviewPages: Sendable {
 
     private func requireModerator(_ request: Request) throws -> User {
         let viewer = try site.requireViewer(request)
-        guard viewer.has(.moderator) || viewer.has(.admin) else { throw AccessError.forbidden("Verifications are reviewed by moderators.") }
+        guard viewer.isStaff else { throw AccessError.forbidden("Verifications are reviewed by moderators.") }
         return viewer
     }
 
-    private func verificationID(_ request: Request) -> VerificationID {
-        VerificationID(request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? "")
+    private func verificationID(_ request: Request) throws -> VerificationID {
+        VerificationID(try request.pathSegment(2))
     }
 
     /// Oldest first, without details: what a verification says is seen on its review page only.
@@ -61,7 +61,7 @@ struct VerificationReviewPages: Sendable {
 
     private func review(_ request: Request, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         _ = try requireModerator(request)
-        let verification = try await services.identity.verification(verificationID(request), by: site.principal)
+        let verification = try await services.identity.verification(try verificationID(request), by: site.principal)
         let views = try await services.identity.documentViews(verification.id, by: site.principal)
         let people = try await services.accounts.users([verification.userID] + views.map(\.viewerID))
         let state = verification.state(at: services.clock.now())
@@ -81,7 +81,7 @@ struct VerificationReviewPages: Sendable {
     /// own pages, allowed to load nothing else.
     private func document(_ request: Request) async throws -> Response {
         _ = try requireModerator(request)
-        let document = try await services.identity.document(for: verificationID(request), by: site.principal)
+        let document = try await services.identity.document(for: try verificationID(request), by: site.principal)
         return Response(
             status: .ok,
             headers: [
@@ -102,7 +102,7 @@ struct VerificationReviewPages: Sendable {
     private func decide(_ request: Request) async throws -> Response {
         _ = try requireModerator(request)
         let form = try await site.form(DecisionForm.self, from: request)
-        let id = verificationID(request)
+        let id = try verificationID(request)
         do {
             guard let decision = form.decision, decision == "approve" || decision == "reject" else {
                 throw ValidationError(field: "decision", "Approve or reject.")

@@ -16,9 +16,7 @@ struct MessagePages: Sendable {
 
     private func send(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
-        let parts = request.uri.path.split(separator: "/")
-        guard parts.count == 3 else { throw WebError.routeNotFound }
-        let orderID = OrderID(String(parts[1]))
+        let orderID = OrderID(try request.pathSegment(1))
         let form = try await site.multipartForm(from: request)
         do {
             _ = try await services.messages.send(on: orderID, text: form["text"] ?? "", files: form.files, by: site.principal)

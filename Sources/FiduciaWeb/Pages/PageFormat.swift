@@ -6,6 +6,11 @@ enum PageFormat {
     static let utc = TimeZone(identifier: "UTC")!
 
     /// "22 Nov 2026, 19:40 UTC"
+    /// The non-empty lines of a textarea, trimmed.
+    static func lines(_ text: String?) -> [String] {
+        (text ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     static func dateTime(_ date: Date) -> String {
         var style = Date.FormatStyle(date: .abbreviated, time: .shortened)
         style.timeZone = utc

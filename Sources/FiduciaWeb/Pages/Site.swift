@@ -73,6 +73,16 @@ struct Site: Sendable {
     }
 }
 
+extension Request {
+    /// The path's segment at `index` ("/disputes/dsp_1/answer": 0 is "disputes", 1 "dsp_1"): the
+    /// page routes name their parameters by position. A missing segment is a route not found.
+    func pathSegment(_ index: Int) throws(WebError) -> String {
+        let parts = uri.path.split(separator: "/")
+        guard parts.indices.contains(index) else { throw .routeNotFound }
+        return String(parts[index])
+    }
+}
+
 /// A form that carries the CSRF token.
 protocol CSRFProtectedForm {
     var csrfToken: String? { get }

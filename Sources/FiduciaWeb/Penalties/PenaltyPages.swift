@@ -16,12 +16,6 @@ struct PenaltyPages: Sendable {
         router.page("/users/{id}/penalties", method: .post) { request in try await penalise(request) }
     }
 
-    private func segment(_ request: Request, _ index: Int) throws -> String {
-        let parts = request.uri.path.split(separator: "/")
-        guard parts.count > index else { throw WebError.routeNotFound }
-        return String(parts[index])
-    }
-
     // MARK: The violation record (on the profile)
 
     struct AppealRow: Sendable { let at, status: String; let reasons: String? }
@@ -72,7 +66,7 @@ struct PenaltyPages: Sendable {
 
     private func appeal(_ request: Request) async throws -> Response {
         let viewer = try site.requireViewer(request)
-        let penaltyID = PenaltyID(try segment(request, 1))
+        let penaltyID = PenaltyID(try request.pathSegment(1))
         let form = try await site.multipartForm(from: request)
         // A refused appeal (too late, already pending) is answered by the error page, which says why.
         _ = try await services.penalties.appeal(penaltyID, statement: form["statement"] ?? "", files: form.files, by: site.principal)
@@ -88,7 +82,7 @@ struct PenaltyPages: Sendable {
 
     private func decide(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
-        let appealID = AppealID(try segment(request, 1))
+        let appealID = AppealID(try request.pathSegment(1))
         let form = try await site.form(DecideForm.self, from: request)
         do {
             let decision: PenaltyService.AppealDecision
@@ -110,7 +104,7 @@ struct PenaltyPages: Sendable {
     private func penalise(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
         struct PenaltyForm: Decodable, CSRFProtectedForm { var csrfToken: String?; var violation: String?; var facts: String?; var orderId: String? }
-        let userID = UserID(try segment(request, 1))
+        let userID = UserID(try request.pathSegment(1))
         let form = try await site.form(PenaltyForm.self, from: request)
         // The form is on the profile, which has no error slot: a refusal is answered by the error
         // page, which says why.

@@ -85,8 +85,7 @@ struct ReportPages: Sendable {
 
     private func resolve(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
-        let parts = request.uri.path.split(separator: "/")
-        guard parts.count == 3 else { throw WebError.routeNotFound }
+        let reportID = ReportID(try request.pathSegment(1))
         let form = try await site.form(ResolveForm.self, from: request)
         do {
             let resolution: ReportService.Resolution
@@ -97,7 +96,7 @@ struct ReportPages: Sendable {
             case "penalise": resolution = .penalise(violation: form.violation ?? "", user: nil)
             default: throw ValidationError(field: "outcome", "Choose an outcome.")
             }
-            _ = try await services.reports.resolve(ReportID(String(parts[1])), resolution: resolution, reasons: form.reasons ?? "", by: site.principal)
+            _ = try await services.reports.resolve(reportID, resolution: resolution, reasons: form.reasons ?? "", by: site.principal)
             return PageRenderer.redirect(to: "/moderation?notice=report-resolved")
         } catch let error as any DomainError where error.kind != .notFound && error.kind != .unauthenticated {
             return try await ModerationPages(site: site).queues(request, error: error.detail, status: error.kind.httpStatus)

@@ -19,11 +19,6 @@ struct TrustPages: Sendable {
         router.page("/moderation/fraud-alerts") { request in try await fraudAlerts(request) }
     }
 
-    private func segment(_ request: Request, _ index: Int) -> String {
-        let parts = request.uri.path.split(separator: "/")
-        return parts.count > index ? String(parts[index]) : ""
-    }
-
     // MARK: Profile
 
     struct ProfileView: Sendable {
@@ -71,7 +66,7 @@ struct TrustPages: Sendable {
     }
 
     private func profile(_ request: Request) async throws -> Response {
-        let id = UserID(segment(request, 1))
+        let id = UserID(try request.pathSegment(1))
         let role: Role = request.uri.queryParameters["role"] == "buyer" ? .buyer : .seller
         let profile = try await services.credit.profile(of: id, role: role, viewer: site.principal)
         let side: RatingSide = role == .seller ? .buyerRatesSeller : .sellerRatesBuyer
@@ -225,7 +220,7 @@ struct TrustPages: Sendable {
 
     private func rate(_ request: Request) async throws -> Response {
         _ = try site.requireViewer(request)
-        let id = OrderID(segment(request, 1))
+        let id = OrderID(try request.pathSegment(1))
         let form = try await site.form(RateForm.self, from: request)
         do {
             guard let overall = OverallRating(rawValue: form.overall ?? "") else { throw ValidationError(field: "overall", "Choose positive, neutral or negative.") }
@@ -244,7 +239,7 @@ struct TrustPages: Sendable {
         let viewer = try site.requireViewer(request)
         struct ReplyForm: Decodable, CSRFProtectedForm { var csrfToken: String?; var text: String? }
         let form = try await site.form(ReplyForm.self, from: request)
-        _ = try await services.ratings.reply(to: RatingID(segment(request, 1)), text: form.text ?? "", by: site.principal)
+        _ = try await services.ratings.reply(to: RatingID(try request.pathSegment(1)), text: form.text ?? "", by: site.principal)
         return PageRenderer.redirect(to: "/merchants/\(viewer.id)?notice=replied")
     }
 
