@@ -86,6 +86,8 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .long, help: "Where to write the predictions (default: standard output).")
     var output: String?
 
+    @OptionGroup var founders: FoundersOption
+
     func run() async throws {
         let table = try TrustFiles.load(ratings)
         let writer = try CSVWriter(path: output)
@@ -94,7 +96,7 @@ struct Replay: AsyncParsableCommand {
         let total = table.records.count
         let step = max(1, total / 20)
         let started = ContinuousClock.now
-        TrustEvaluation.replay(table, into: &engine) { position, prediction in
+        TrustEvaluation.replay(table, into: &engine, seeds: founders.seeds(of: table)) { position, prediction in
             let record = table.records[position]
             writer.write(table.names[Int(record.source)])
             writer.write(",")
@@ -126,15 +128,17 @@ struct Score: AsyncParsableCommand {
     @Option(name: .long, help: "Where to write the scores (default: standard output).")
     var output: String?
 
+    @OptionGroup var founders: FoundersOption
+
     func run() async throws {
         let started = ContinuousClock.now
         let table = try TrustFiles.load(ratings)
         var engine = TrustEngine(expectedUsers: table.userCount, expectedRatings: table.records.count)
         let step = max(1, table.records.count / 10)
-        for (position, record) in table.records.enumerated() {
-            engine.apply(table.engineRating(record))
+        TrustEvaluation.apply(table, into: &engine, seeds: founders.seeds(of: table)) { position in
             if (position + 1) % step == 0 { progress("applied \(position + 1)/\(table.records.count) ratings") }
         }
+        progress("standing recomputed \(engine.standingRecomputations) times")
         let now = table.records.last?.time ?? 0
         let writer = try CSVWriter(path: output)
         writer.write("user,trust,confidence,fairness,fraud_risk,ratings_received,ratings_given\n")
@@ -178,6 +182,8 @@ struct Eval: AsyncParsableCommand {
     @Option(name: .long, help: "Seed of the attack generator.")
     var seed: UInt64 = 1
 
+    @OptionGroup var founders: FoundersOption
+
     func run() async throws {
         let kinds = try attack.map { name -> AttackKind in
             guard let kind = AttackKind(rawValue: name) else {
@@ -189,8 +195,9 @@ struct Eval: AsyncParsableCommand {
         var engine = TrustEngine(expectedUsers: table.userCount, expectedRatings: table.records.count)
         var predictions: [Double] = []
         predictions.reserveCapacity(table.records.count)
+        let seeds = founders.seeds(of: table)
         let started = ContinuousClock.now
-        TrustEvaluation.replay(table, into: &engine) { _, prediction in predictions.append(prediction) }
+        TrustEvaluation.replay(table, into: &engine, seeds: seeds) { _, prediction in predictions.append(prediction) }
         let seconds = (ContinuousClock.now - started).seconds
         let report = TrustEvaluation.report(table, enginePredictions: predictions, ratingsPerSecond: Double(table.records.count) / max(seconds, 1e-9))
 
@@ -204,9 +211,10 @@ struct Eval: AsyncParsableCommand {
         let best = [report.percentPositive.all, report.beta.all, report.decayedBeta.all].compactMap { $0 }.max() ?? 0
         say(String(format: "engine minus best baseline (all ratings): %+.4f", (report.engine.all ?? 0) - best))
         say(String(format: "engine throughput: %.0f ratings/s (%d ratings in %.3f s, one core)", report.engineRatingsPerSecond, report.ratings, seconds))
+        say("seeds: \(seeds.count) founders (first \(founders.foundersDays) days); standing recomputed \(engine.standingRecomputations) times")
 
         guard !kinds.isEmpty else { return }
-        var simulator = AttackSimulator(table: table, baseline: engine, seed: seed)
+        var simulator = AttackSimulator(table: table, baseline: engine, seeds: seeds, seed: seed)
         for kind in kinds {
             progress("injecting \(kind.rawValue) with \(attackers) accounts…")
             let outcome = simulator.run(kind, attackers: attackers)
@@ -280,6 +288,17 @@ struct SynthesizeNetwork: AsyncParsableCommand {
             if (number + 1) % step == 0 { progress("wrote \(number + 1)/\(ratings) ratings") }
         }
         writer.close()
+    }
+}
+
+/// The seeds of standing in an offline run: a network file has no verified identities, so its
+/// founding members (the users who appear in its first days) stand in for them.
+struct FoundersOption: ParsableArguments {
+    @Option(name: .customLong("founders"), help: "Users who appear within this many days of the first rating are seeds of standing (0: none, age alone proves).")
+    var foundersDays: Double = 90
+
+    func seeds(of table: RatingTable) -> Set<Int32> {
+        TrustEvaluation.founders(of: table, days: foundersDays)
     }
 }
 

@@ -32,6 +32,22 @@ public struct TrustEngine: Sendable {
         public var swarmWindow: Double = 7 * 86_400
         /// A rating at or beyond this share of the scale is extreme.
         public var extreme: Double = 0.8
+        /// Standing (see Standing.swift): credibility has to flow in from seed accounts along
+        /// good ratings. Once at least `minimumSeeds` seeds exist, an account is proven only with
+        /// standing of at least `standingThreshold` (1 is the average account's).
+        public var minimumSeeds = 5
+        public var standingThreshold = 0.1
+        /// The walk: the share of standing passed on at each step (the rest restarts at the seeds),
+        /// and the number of steps (a short walk, so little leaks through a few bought ties).
+        public var standingDamping = 0.85
+        public var standingSteps = 4
+        /// Standing is recomputed at the first rating at least `standingInterval` after the last
+        /// recomputation once the good ties grew by `standingGrowth` (or seeds changed), and
+        /// anyway after `standingMaximumInterval`. In between, a new good rating from an account
+        /// with standing passes on its share one step (see `passOnStanding`).
+        public var standingInterval: Double = 7 * 86_400
+        public var standingGrowth = 0.1
+        public var standingMaximumInterval: Double = 90 * 86_400
 
         public init() {}
     }
@@ -84,6 +100,10 @@ public struct TrustEngine: Sendable {
         var fairnessSum = 0.0, fairnessWeight = 0.0
         var swarmedWith: Int32 = 0
         var boostedBySwarm: Int32 = 0
+        /// A seed (a verified identity, a founding member) from `seedSince` until `seedUntil`.
+        var seedSince = Double.infinity, seedUntil = Double.infinity
+        /// Standing from the last recomputation, and what good ratings added since.
+        var standing: Float = 0, provisionalStanding: Float = 0
 
         var exists: Bool { !first.isNaN }
     }
@@ -113,6 +133,9 @@ public struct TrustEngine: Sendable {
     var outgoing: [[Int32]] = []
     var incoming: [[Int32]] = []
     var swarms: [UInt64: [SwarmEntry]] = [:]
+    /// For standing: whom each user currently rates well (latest rating positive, not neutralised).
+    var goodTies: [[Int32]] = []
+    var standingState = StandingState()
     var model = PairModel()
     public private(set) var ratingsApplied = 0
 
@@ -123,6 +146,7 @@ public struct TrustEngine: Sendable {
         users.reserveCapacity(expectedUsers)
         outgoing.reserveCapacity(expectedUsers)
         incoming.reserveCapacity(expectedUsers)
+        goodTies.reserveCapacity(expectedUsers)
         pairs.reserveCapacity(expectedRatings)
     }
 
@@ -134,15 +158,22 @@ public struct TrustEngine: Sendable {
 
     mutating func ensure(_ user: Int32, at time: Double) {
         let index = Int(user)
+        grow(to: user)
+        if !users[index].exists {
+            users[index].first = time
+            users[index].reference = time
+        }
+    }
+
+    /// Makes room for `user` without making the engine know them.
+    mutating func grow(to user: Int32) {
+        let index = Int(user)
         if index >= users.count {
             let missing = index + 1 - users.count
             users.append(contentsOf: repeatElement(UserState(), count: missing))
             outgoing.append(contentsOf: repeatElement([], count: missing))
             incoming.append(contentsOf: repeatElement([], count: missing))
-        }
-        if !users[index].exists {
-            users[index].first = time
-            users[index].reference = time
+            goodTies.append(contentsOf: repeatElement([], count: missing))
         }
     }
 
@@ -172,6 +203,8 @@ public struct TrustEngine: Sendable {
     public mutating func vouch(for invitee: Int32, by inviter: Int32, at time: Double, weight: Double) {
         ensure(inviter, at: time)
         ensure(invitee, at: time)
+        refreshStandingIfDue(at: time)
+        recordInvitationTie(from: inviter, to: invitee)
         guard isProven(inviter, at: time) else { return }
         users[Int(invitee)].vouch += weight * credibility(of: inviter, at: time)
     }
@@ -189,6 +222,7 @@ public struct TrustEngine: Sendable {
         let target = Int(rating.target)
         ensure(rating.source, at: rating.time)
         ensure(rating.target, at: rating.time)
+        refreshStandingIfDue(at: rating.time)
         ratingsApplied += 1
         let time = max(rating.time, users[target].reference)
         let credibility = self.credibility(of: rating.source, at: time)
@@ -207,6 +241,7 @@ public struct TrustEngine: Sendable {
         let key = Self.key(rating.source, rating.target)
         var pair = pairs[key] ?? PairState()
         let isNewPair = pair.count == 0
+        let wasGoodTie = !isNewPair && pair.lastValue > 0 && !pair.neutralized
         pair.count += 1
         // A rater's repeated ratings of one user count 1, 1/2, 1/3, … so that one loyal (or
         // colluding) partner cannot stand in for many.
@@ -225,6 +260,12 @@ public struct TrustEngine: Sendable {
         pair.lastValue = Float(rating.value)
         pair.credibilityAtRating = Float(credibility)
         pairs[key] = pair
+        let isGoodTie = rating.value > 0 && !pair.neutralized
+        if isGoodTie, !wasGoodTie {
+            addGoodTie(from: rating.source, to: rating.target)
+        } else if wasGoodTie, !isGoodTie {
+            dropGoodTie(from: rating.source, to: rating.target)
+        }
 
         users[source].given += 1
         users[target].received += 1
@@ -287,6 +328,7 @@ public struct TrustEngine: Sendable {
             users[index].negativeShort = max(0, users[index].negativeShort - Double(pair.negativeShort))
             users[index].positiveAll = max(0, users[index].positiveAll - Double(pair.positiveAll))
             users[index].negativeAll = max(0, users[index].negativeAll - Double(pair.negativeAll))
+            if pair.lastValue > 0 { dropGoodTie(from: member.source, to: target) }
             pair.neutralized = true
             pairs[key] = pair
         }
@@ -361,10 +403,15 @@ public struct TrustEngine: Sendable {
         recentNegative / (recentNegative + 3)
     }
 
-    /// Whether an account is proven: old enough, or vouched for by proven accounts.
+    /// Whether an account is proven: old enough, or vouched for by proven accounts; and, once
+    /// the network has seeds, with standing that flowed in from them (a seed is always proven).
     public func isProven(_ user: Int32, at time: Double) -> Bool {
         guard knows(user) else { return false }
         let state = users[Int(user)]
+        if standingState.active {
+            if state.seedSince <= time, time < state.seedUntil { return true }
+            guard Double(state.standing + state.provisionalStanding) >= configuration.standingThreshold else { return false }
+        }
         return time - state.first >= configuration.provenAge || state.vouch >= configuration.provenVouch
     }
 

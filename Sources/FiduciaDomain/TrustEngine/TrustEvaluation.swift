@@ -4,11 +4,45 @@ import Foundation
 /// synthetic attacks. Pure; the command line reads files, keeps time and prints.
 public enum TrustEvaluation {
     /// Runs every rating through `engine.observe` in time order; `each` gets the rating's position
-    /// and the prediction made before it.
-    public static func replay(_ table: RatingTable, into engine: inout TrustEngine, each: (Int, Double) -> Void = { _, _ in }) {
-        for (position, record) in table.records.enumerated() {
-            each(position, engine.observe(table.engineRating(record)))
+    /// and the prediction made before it. Each of `seeds` becomes a seed when it first appears.
+    public static func replay(_ table: RatingTable, into engine: inout TrustEngine, seeds: Set<Int32> = [], each: (Int, Double) -> Void = { _, _ in }) {
+        feed(table, into: &engine, seeds: seeds) { engine, rating, position in each(position, engine.observe(rating)) }
+    }
+
+    /// Applies every rating in time order without predicting (the full recompute); `each` gets
+    /// the position of each rating applied.
+    public static func apply(_ table: RatingTable, into engine: inout TrustEngine, seeds: Set<Int32> = [], each: (Int) -> Void = { _ in }) {
+        feed(table, into: &engine, seeds: seeds) { engine, rating, position in
+            engine.apply(rating)
+            each(position)
         }
+    }
+
+    private static func feed(_ table: RatingTable, into engine: inout TrustEngine, seeds: Set<Int32>, _ step: (inout TrustEngine, TrustEngine.Rating, Int) -> Void) {
+        var seeded = Set<Int32>()
+        for (position, record) in table.records.enumerated() {
+            if !seeds.isEmpty {
+                for user in [record.source, record.target] where seeds.contains(user) && !seeded.contains(user) {
+                    engine.addSeed(user, at: record.time)
+                    seeded.insert(user)
+                }
+            }
+            step(&engine, table.engineRating(record), position)
+        }
+    }
+
+    /// The network's founding members: the users who appear within `days` of its first rating.
+    /// A marketplace knows its founders; in an evaluation they stand in for verified identities
+    /// as the seeds of standing.
+    public static func founders(of table: RatingTable, days: Double) -> Set<Int32> {
+        guard days > 0, let start = table.records.first?.time else { return [] }
+        var founders = Set<Int32>()
+        for record in table.records {
+            guard record.time - start <= days * 86_400 else { break }
+            founders.insert(record.source)
+            founders.insert(record.target)
+        }
+        return founders
     }
 
     /// The three baselines' predictions for every rating, and whether its target had been rated.
@@ -78,6 +112,8 @@ public struct AttackOutcome: Sendable {
     /// Attacker accounts whose fraud risk reached the alert threshold (none for milking, whose
     /// "attackers" are the real victims).
     public let attackersFlagged: Int
+    /// Attacker accounts the engine counts as proven (full credibility) after the attack.
+    public let attackersProven: Int
     /// Users other than the attackers and the target flagged, with and without the attack.
     public let othersFlagged: Int
     public let othersFlaggedWithoutAttack: Int
@@ -90,19 +126,25 @@ public struct AttackOutcome: Sendable {
 public struct AttackSimulator: Sendable {
     public let table: RatingTable
     let baseline: TrustEngine
+    let seeds: Set<Int32>
     let evaluationTime: Double
     var generator: SplitMix
 
-    /// `baseline` must be the engine after replaying `table` unchanged.
-    public init(table: RatingTable, baseline: TrustEngine, seed: UInt64) {
+    /// `baseline` must be the engine after replaying `table` unchanged with `seeds`.
+    public init(table: RatingTable, baseline: TrustEngine, seeds: Set<Int32> = [], seed: UInt64) {
         self.table = table
         self.baseline = baseline
+        self.seeds = seeds
         self.evaluationTime = (table.records.last?.time ?? 0) + 2 * 86_400
         self.generator = SplitMix(seed: seed)
     }
 
     /// How long before the attack the patient sybils' accounts appear.
     public static let patientAgeDays = 200
+
+    /// For patient sybils: how many ring members get a good rating from a real, reputable user
+    /// (a trade bought or faked with an honest account) a month after they appear.
+    public var boughtTies = 0
 
     /// Injects one attack of `kind` with `attackers` accounts, replays, and measures.
     public mutating func run(_ kind: AttackKind, attackers: Int) -> AttackOutcome {
@@ -140,6 +182,11 @@ public struct AttackSimulator: Sendable {
                     let time = born + jitter(30 * 86_400)
                     attacked.append(source: attacked.names[Int(attacker)], target: attacked.names[Int(other)], rating: 0.5 * scale, time: time, timeText: String(time))
                 }
+            }
+            for attacker in attackerIndexes.prefix(boughtTies) {
+                let honest = pick(reputable)
+                let time = born + 40 * 86_400 + jitter(86_400)
+                attacked.append(source: attacked.names[Int(honest)], target: attacked.names[Int(attacker)], rating: 0.5 * scale, time: time, timeText: String(time))
             }
             for attacker in attackerIndexes {
                 let time = start + 86_400 + jitter(3_600)
@@ -181,7 +228,7 @@ public struct AttackSimulator: Sendable {
         }
         attacked.sortByTime()
         var engine = TrustEngine(configuration: baseline.configuration, expectedUsers: attacked.userCount, expectedRatings: attacked.records.count)
-        TrustEvaluation.replay(attacked, into: &engine)
+        TrustEvaluation.replay(attacked, into: &engine, seeds: seeds)
 
         let attackerSet = Set(attackerIndexes)
         var othersFlagged = 0
@@ -198,6 +245,7 @@ public struct AttackSimulator: Sendable {
             trustAfter: engine.trustValue(of: target, at: evaluationTime),
             targetRiskAfter: engine.fraudRisk(of: target, at: evaluationTime).risk,
             attackersFlagged: attackerIndexes.filter { engine.fraudRisk(of: $0, at: evaluationTime).isAlert }.count,
+            attackersProven: attackerIndexes.filter { engine.isProven($0, at: evaluationTime) }.count,
             othersFlagged: othersFlagged,
             othersFlaggedWithoutAttack: othersFlaggedBefore,
             otherUsers: users.count - 1

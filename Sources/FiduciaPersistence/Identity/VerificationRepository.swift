@@ -26,12 +26,28 @@ public protocol VerificationRepository: Sendable {
     func targetApprovedElsewhere(level: VerificationLevel, targetHash: String, user: UserID, now: Date) async throws -> Bool
     /// The levels valid at `now` for each of `users`.
     func verifiedLevels(users: [UserID], now: Date) async throws -> [UserID: Set<VerificationLevel>]
+    /// Every approval of a real name or a business, past or present: the seeds of the trust
+    /// engine's standing (D4), each from its approval until its validity ended.
+    func identitySeeds() async throws -> [IdentitySeed]
     /// Approvals whose validity ended before `now` but are still recorded as approved.
     func lapsed(before now: Date, limit: Int) async throws -> [Verification]
     func insertDocument(id: String, owner: UserID, contentType: String, bytes: [UInt8], at now: Date) async throws
     func document(_ id: String) async throws -> StoredDocument?
     func recordView(id: String, document: String, verification: VerificationID, viewer: UserID, at now: Date) async throws
     func views(document: String) async throws -> [DocumentView]
+}
+
+/// A verified identity that seeds the trust engine's standing, and when.
+public struct IdentitySeed: Sendable, Equatable {
+    public let user: UserID
+    public let since: Date
+    public let until: Date?
+
+    public init(user: UserID, since: Date, until: Date?) {
+        self.user = user
+        self.since = since
+        self.until = until
+    }
 }
 
 struct SQLVerificationRepository: VerificationRepository {
@@ -131,6 +147,16 @@ struct SQLVerificationRepository: VerificationRepository {
             if let level = VerificationLevel(rawValue: try row.string("level")) { levels[UserID(try row.string("user_id")), default: []].insert(level) }
         }
         return levels
+    }
+
+    func identitySeeds() async throws -> [IdentitySeed] {
+        try await sql.raw("""
+            SELECT user_id, decided_at, expires_at FROM verifications
+            WHERE level IN ('realName', 'business') AND state IN ('approved', 'expired') AND decided_at IS NOT NULL
+            ORDER BY decided_at, id
+            """).all().map { row in
+                IdentitySeed(user: UserID(try row.string("user_id")), since: try row.date("decided_at"), until: try row.optionalDate("expires_at"))
+            }
     }
 
     func lapsed(before now: Date, limit: Int) async throws -> [Verification] {

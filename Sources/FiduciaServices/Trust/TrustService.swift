@@ -17,6 +17,8 @@ public actor TrustService {
     /// Invitations are followed like ratings: by the time they were used.
     private var lastInvitation: Date = .distantPast
     private var cutInviters: Set<UserID> = []
+    /// Verified identities seeding standing (D4), as given to the engine.
+    private var seeds: [UserID: IdentitySeed] = [:]
     private var alertsCache: (publication: Int64, alerts: [FraudAlert])?
     /// A server checks for new ratings at most this often when asked (by the injected clock).
     let freshness: TimeInterval
@@ -38,6 +40,21 @@ public actor TrustService {
     public func sync(force: Bool = false) async throws {
         let started = clock.now()
         if !force, let lastSync, started.timeIntervalSince(lastSync) < freshness, started >= lastSync { return }
+        // Seeds first: the engine uses only their times, so a rebuild, which sees every seed
+        // before replaying the ratings, computes what the servers that followed along did.
+        let identitySeeds = try await store.read { try await $0.verifications.identitySeeds() }
+        var merged: [UserID: IdentitySeed] = [:]
+        for seed in identitySeeds {
+            guard let earlier = merged[seed.user] else { merged[seed.user] = seed; continue }
+            let until = earlier.until.flatMap { first in seed.until.map { max(first, $0) } }
+            merged[seed.user] = IdentitySeed(user: seed.user, since: min(earlier.since, seed.since), until: until)
+        }
+        for (_, seed) in merged.sorted(by: { $0.key < $1.key }) where seeds[seed.user] != seed {
+            let user = index(seed.user)
+            engine.addSeed(user, at: seed.since.timeIntervalSince1970)
+            if let until = seed.until { engine.removeSeed(user, at: until.timeIntervalSince1970) }
+            seeds[seed.user] = seed
+        }
         while true {
             let after = lastPublication
             let batch = try await store.read { try await $0.ratings.published(after: after, limit: 5_000) }
