@@ -30,6 +30,7 @@ public struct Repositories: Sendable {
     public let invitations: any InvitationRepository
     public let seals: any SealRepository
     public let externalAccounts: any ExternalAccountRepository
+    public let social: any SocialRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -60,6 +61,7 @@ public struct Repositories: Sendable {
         self.invitations = SQLInvitationRepository(sql: sql)
         self.seals = SQLSealRepository(sql: sql, kind: kind, sealer: sealer)
         self.externalAccounts = SQLExternalAccountRepository(sql: sql, sealer: sealer)
+        self.social = SQLSocialRepository(sql: sql)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

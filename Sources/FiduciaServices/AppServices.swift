@@ -32,6 +32,7 @@ public struct AppServices: Sendable {
     public let seals: SealService
     public let credentials: CredentialService
     public let signIn: ExternalSignInService
+    public let social: SocialService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -101,6 +102,7 @@ public struct AppServices: Sendable {
             store: store, clock: clock, random: random, credit: credit, publicURL: settings.publicURL, key: vault.signingKey
         )
         self.signIn = ExternalSignInService(store: store, clock: clock, random: random, settings: settings, accounts: accounts, client: OpenIDClient())
+        self.social = SocialService(store: store, clock: clock, random: random, trust: trust)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

@@ -130,4 +130,10 @@ extension String {
         while let last = view.last, last.isWhitespace { view.removeLast() }
         return String(view)
     }
+
+    /// The string trimmed, or nil when nothing is left (an optional field left blank).
+    public var trimmedOrNil: String? {
+        let trimmed = trimmingWhitespace()
+        return trimmed.isEmpty ? nil : trimmed
+    }
 }

@@ -398,6 +398,14 @@ public struct TrustEngine: Sendable {
         return long - max(0, long - recent) * recentTrouble(evidence.recentNegative)
     }
 
+    /// How far recent complaints pulled trust below the long record, 0 ... 1 (0 when the recent
+    /// record is no worse): the "trust fell sharply" of the risk warnings.
+    public func recentFall(of user: Int32, at time: Double) -> Double {
+        let evidence = evidence(of: user, at: time)
+        let long = (evidence.positive + 1) / (evidence.positive + evidence.negative + 2)
+        return long - trustValue(of: user, at: time)
+    }
+
     /// How much the recent record's complaints count against the long record, 0 ... 1.
     func recentTrouble(_ recentNegative: Double) -> Double {
         recentNegative / (recentNegative + 3)

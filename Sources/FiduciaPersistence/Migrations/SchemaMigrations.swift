@@ -10,6 +10,7 @@ public enum SchemaMigrations {
         enforcement,
         identity,
         externalSignIn,
+        social,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -773,6 +774,65 @@ public enum SchemaMigrations {
                 UNIQUE (user_id, provider)
             )
             """,
+        ]
+    }
+
+    /// Friends (two rows per friendship, one per direction, so each person's friends are one
+    /// index range), friend requests (at most one pending per direction), blocks, trust lists and
+    /// their visibility; and an index for the order-volume alerts.
+    static let social = Migration(version: 10, name: "friends, blocks, trust lists") { _ in
+        [
+            """
+            CREATE TABLE friend_requests (
+                id TEXT PRIMARY KEY,
+                from_id TEXT NOT NULL REFERENCES users (id),
+                to_id TEXT NOT NULL REFERENCES users (id),
+                state TEXT NOT NULL,
+                message TEXT,
+                created_at BIGINT NOT NULL,
+                answered_at BIGINT
+            )
+            """,
+            "CREATE UNIQUE INDEX friend_requests_pending ON friend_requests (from_id, to_id) WHERE state = 'pending'",
+            "CREATE INDEX friend_requests_to ON friend_requests (to_id, state)",
+            "CREATE INDEX friend_requests_from ON friend_requests (from_id, created_at)",
+            """
+            CREATE TABLE friendships (
+                user_id TEXT NOT NULL REFERENCES users (id),
+                friend_id TEXT NOT NULL REFERENCES users (id),
+                since BIGINT NOT NULL,
+                PRIMARY KEY (user_id, friend_id)
+            )
+            """,
+            """
+            CREATE TABLE blocks (
+                blocker_id TEXT NOT NULL REFERENCES users (id),
+                blocked_id TEXT NOT NULL REFERENCES users (id),
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (blocker_id, blocked_id)
+            )
+            """,
+            """
+            CREATE TABLE trust_list_entries (
+                owner_id TEXT NOT NULL REFERENCES users (id),
+                merchant_id TEXT NOT NULL REFERENCES users (id),
+                kind TEXT NOT NULL,
+                note TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (owner_id, merchant_id)
+            )
+            """,
+            "CREATE INDEX trust_list_entries_merchant ON trust_list_entries (merchant_id, kind)",
+            """
+            CREATE TABLE trust_list_visibility (
+                owner_id TEXT NOT NULL REFERENCES users (id),
+                kind TEXT NOT NULL,
+                visibility TEXT NOT NULL,
+                PRIMARY KEY (owner_id, kind)
+            )
+            """,
+            "CREATE INDEX orders_seller_created ON orders (seller_id, created_at)",
         ]
     }
 }

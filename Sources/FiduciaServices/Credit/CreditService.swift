@@ -173,26 +173,23 @@ public struct CreditService: Sendable {
         return personal
     }
 
-    /// What a buyer sees about the seller before paying: their record, deposit, score and the
-    /// checkout warnings (`CheckoutWarnings`).
+    /// What a buyer sees about the seller before paying: their record, deposit and score (the
+    /// risk warnings come from `SocialService.riskWarnings`).
     public struct CheckoutSummary: Sendable {
         public let completedSales: Int
         public let deposit: Money
         public let memberSince: Date
         public let score: CreditScore
-        public let warnings: [String]
     }
 
     public func checkoutSummary(seller: UserID, currency: Currency) async throws -> CheckoutSummary {
         let score = try await self.score(of: seller, role: .seller)
-        let now = clock.now()
         return try await store.read { repositories in
             guard let user = try await repositories.users.find(seller) else { throw NotFoundError(entity: "seller", id: seller.rawValue) }
             let completed = try await repositories.orders.count(.seller(seller), status: .completed)
             let deposit = try await repositories.ledger.account(owner: .user(seller), kind: .deposit, currency: currency)?.balances.spendable ?? 0
             return CheckoutSummary(
-                completedSales: completed, deposit: Money(amountMinor: deposit, currency: currency), memberSince: user.createdAt, score: score,
-                warnings: CheckoutWarnings.forSeller(completedSales: completed, memberSince: user.createdAt, now: now)
+                completedSales: completed, deposit: Money(amountMinor: deposit, currency: currency), memberSince: user.createdAt, score: score
             )
         }
     }

@@ -33,6 +33,10 @@ public struct MessageService: Sendable {
             else if author.id == order.sellerID { role = .seller }
             else if author.isStaff { role = .staff }
             else { throw NotFoundError(entity: "order", id: orderID.rawValue) }
+            // Someone the other party blocked cannot message them (staff always can).
+            if role != .staff, try await SocialService.isBlocked(author.id, by: role == .buyer ? order.sellerID : order.buyerID, in: repositories) {
+                throw SocialError.messagesRefused
+            }
             let attached = try await attachments.attach(
                 uploaded: attachmentIDs, files: files, to: AttachmentContext(kind: .message, id: id.rawValue, orderID: order.id),
                 owner: author.id, in: repositories, now: now

@@ -142,8 +142,9 @@ struct EscrowPages: Sendable {
         struct SellerSummary: Sendable {
             let completedSales: Int
             let deposit, memberSince, score, tierName: String
-            let warnings: [String]
+            let warnings: [Warning]
         }
+        struct Warning: Sendable { let kind, message, learnMore: String }
         struct Actions: Sendable {
             let canPay, canShip, canConfirm, canTrack, canExtend, canRequestRefund, canRefund, canCancel, canDecide, statementAllowed: Bool
             let refundDefault: String
@@ -186,9 +187,11 @@ struct EscrowPages: Sendable {
         var sellerSummary: OrderPageView.SellerSummary?
         if allowed.contains(.pay) {
             let summary = try await services.credit.checkoutSummary(seller: order.sellerID, currency: order.currency)
+            let warnings = try await services.social.riskWarnings(on: order.id, by: site.principal)
             sellerSummary = .init(
                 completedSales: summary.completedSales, deposit: summary.deposit.description, memberSince: PageFormat.date(summary.memberSince),
-                score: "\(summary.score.score) of 1000", tierName: summary.score.tier.name, warnings: summary.warnings
+                score: "\(summary.score.score) of 1000", tierName: summary.score.tier.name,
+                warnings: warnings.map { .init(kind: $0.kind.rawValue, message: $0.message, learnMore: "/learn/\($0.article)") }
             )
         }
         var ratings: RatingSectionView?
