@@ -190,6 +190,25 @@ public struct DemoSeeder: Sendable {
         try await seedSafetyScenarios(users, now: now, progress: progress, created: &created)
         try await seedDisputes(users, now: now, progress: progress, created: &created)
         try await seedIdentity(users, now: now, progress: progress, created: &created)
+        try await seedSocial(users, progress: progress, created: &created)
+    }
+
+    /// Friends and their lists (E1–E3, F4): Alice, Bob, Chen and Dana know each other; Bob and
+    /// Alice trust Lotus Tea House; Chen, whose book never came, warns against Northwind Books, so
+    /// Dana, his friend, is warned on the order she has not paid yet.
+    func seedSocial(_ users: [String: User], progress: @Sendable (String) -> Void, created: inout [String]) async throws {
+        progress("friends and trust lists…")
+        func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
+        for (from, to) in [("alice", "bob"), ("bob", "chen"), ("chen", "dana"), ("alice", "dana")] {
+            let request = try await services.social.sendRequest(to: users[to]!.id, message: nil, by: principal(from))
+            _ = try await services.social.answer(request.id, accept: true, by: principal(to))
+        }
+        _ = try await services.social.sendRequest(to: users["alice"]!.id, message: "Bob says you know good tea", by: principal("chen"))
+        _ = try await services.social.list(users["lotus"]!.id, as: .trusted, note: "Fresh tea, well packed, ships the same day", by: principal("bob"))
+        try await services.social.setVisibility(.public, of: .trusted, by: principal("bob"))
+        _ = try await services.social.list(users["lotus"]!.id, as: .trusted, note: nil, by: principal("alice"))
+        _ = try await services.social.list(users["northwind"]!.id, as: .warned, note: "My book never came; they insist it was delivered", by: principal("chen"))
+        created.append("friends: Alice–Bob, Bob–Chen, Chen–Dana, Alice–Dana (and Chen's request waiting for Alice, see /friends as Alice); Bob and Alice trust Lotus Tea House (see its profile as Alice); Chen warns against Northwind Books, so Dana sees a friend's warning on her unpaid order")
     }
 
     /// Who is behind the accounts: Lotus Tea House verified its e-mail and its business (a moderator

@@ -139,6 +139,19 @@ public struct SocialService: Sendable {
         try await repositories.social.isBlocked(sender, by: recipient)
     }
 
+    /// Where the caller stands with `other`: friendship, requests, blocks, and whether they
+    /// traded (may list them) and how they listed them.
+    public func relationship(with other: UserID, by principal: Principal) async throws -> (relationship: Relationship, tradedWith: Bool, listedAs: TrustListKind?) {
+        let person = try principal.requireUser()
+        return try await store.read { repositories in
+            (
+                try await repositories.social.relationship(of: person.id, with: other),
+                try await repositories.social.completedTrades(between: person.id, and: other) > 0,
+                try await repositories.social.entry(owner: person.id, merchant: other)?.kind
+            )
+        }
+    }
+
     // MARK: Trust lists
 
     /// Puts a merchant the caller completed a trade with on their trusted or warn list (replacing

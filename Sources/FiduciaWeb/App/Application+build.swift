@@ -56,6 +56,8 @@ public func buildRouter(
     StaffDecisionPages(site: site).register(on: router)
     TrustPages(site: site).register(on: router)
     IdentityPages(site: site).register(on: router)
+    SocialPages(site: site).register(on: router)
+    LearnPages(site: site).register(on: router)
     VerificationReviewPages(site: site).register(on: router)
     CertifierPages(site: site).register(on: router)
     MessagePages(site: site).register(on: router)

@@ -63,6 +63,18 @@ struct TrustPages: Sendable {
         let embedCode: String
         var verified: [String] = []
         var seals: [SealRow] = []
+        var network: NetworkPanel?
+    }
+
+    /// The viewer's network's view of the merchant, and what the viewer can do about them (E1–E3).
+    struct NetworkPanel: Sendable {
+        struct Voice: Sendable { let id, name, relation, verdict, verdictClass: String; let note: String? }
+        let personalPercent, globalPercent: Int
+        let summary, explanation: [String]
+        let voices: [Voice]
+        let isFriend, requestPending, blocked, canList: Bool
+        let listedAs: String?
+        let back: String
     }
 
     private func profile(_ request: Request) async throws -> Response {
@@ -148,7 +160,31 @@ struct TrustPages: Sendable {
             view.seals.append(.init(id: seal.id.rawValue, certifier: shown.certifierName, until: PageFormat.date(seal.validUntil), status: status.rawValue,
                                     statusClass: status == .valid ? "good" : "bad"))
         }
+        if let viewer, viewer.id != id {
+            view.network = try await networkPanel(merchant: id, viewer: viewer.id, back: request.uri.path)
+        }
         return site.renderer.render("merchant", page: view, request: request)
+    }
+
+    private func networkPanel(merchant: UserID, viewer: UserID, back: String) async throws -> NetworkPanel {
+        let network = try await services.social.networkView(of: merchant, by: site.principal)
+        let names = try await services.social.names(of: network.voices)
+        let state = try await services.social.relationship(with: merchant, by: site.principal)
+        return NetworkPanel(
+            personalPercent: Int((network.personalizedTrust * 100).rounded()), globalPercent: Int((network.globalTrust * 100).rounded()),
+            summary: network.summary, explanation: network.explanation,
+            voices: network.voices.map { voice in
+                let (verdict, good, note): (String, Bool, String?) =
+                    switch voice.verdict {
+                    case .traded(let good): (good ? "traded well" : "traded badly", good, nil)
+                    case .listed(let kind, let note): (kind == .trusted ? "lists as trusted" : "would not trade again", kind == .trusted, note)
+                    }
+                return .init(id: voice.person.rawValue, name: names[voice.person] ?? voice.person.rawValue, relation: voice.hops == 1 ? "friend" : "friend of a friend",
+                             verdict: verdict, verdictClass: good ? "good" : "bad", note: note)
+            },
+            isFriend: state.relationship.friends, requestPending: state.relationship.requestSent || state.relationship.requestReceived,
+            blocked: state.relationship.blocking, canList: state.tradedWith, listedAs: state.listedAs?.rawValue, back: back
+        )
     }
 
     /// "3 in the last 12 months: 1 lost, 2 settled by agreement (100% of those resolved)".
