@@ -182,6 +182,9 @@ struct Eval: AsyncParsableCommand {
     @Option(name: .long, help: "Seed of the attack generator.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: "For patient-sybil: how many ring members get a good rating from a real, reputable user (ties bought from honest accounts).")
+    var boughtTies = 0
+
     @OptionGroup var founders: FoundersOption
 
     func run() async throws {
@@ -215,6 +218,7 @@ struct Eval: AsyncParsableCommand {
 
         guard !kinds.isEmpty else { return }
         var simulator = AttackSimulator(table: table, baseline: engine, seeds: seeds, seed: seed)
+        simulator.boughtTies = boughtTies
         for kind in kinds {
             progress("injecting \(kind.rawValue) with \(attackers) accounts…")
             let outcome = simulator.run(kind, attackers: attackers)
@@ -222,7 +226,8 @@ struct Eval: AsyncParsableCommand {
             say("attack \(kind.rawValue): \(outcome.attackers) \(kind == .milking ? "victims" : "attackers"), target \(outcome.target)")
             say(String(format: "  target trust %.4f → %.4f (moved %+.4f); target fraud risk %.2f", outcome.trustBefore, outcome.trustAfter, outcome.trustMove, outcome.targetRiskAfter))
             if kind != .milking {
-                say(String(format: "  attackers flagged (risk ≥ 0.5): %d of %d (%.1f%%)", outcome.attackersFlagged, outcome.attackers, 100 * Double(outcome.attackersFlagged) / Double(outcome.attackers)))
+                say(String(format: "  attackers flagged (risk ≥ 0.5): %d of %d (%.1f%%); proven (full credibility): %d", outcome.attackersFlagged, outcome.attackers,
+                           100 * Double(outcome.attackersFlagged) / Double(outcome.attackers), outcome.attackersProven))
             }
             say(String(format: "  other users flagged: %d of %d (%.2f%%; %d without the attack)", outcome.othersFlagged, outcome.otherUsers,
                        100 * Double(outcome.othersFlagged) / Double(max(1, outcome.otherUsers)), outcome.othersFlaggedWithoutAttack))
