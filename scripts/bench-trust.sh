@@ -15,7 +15,12 @@ WORK=$(mktemp -d /tmp/fiducia-trust-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 echo "== eval on $DATA"
-"$BIN" eval --ratings "$DATA" --attack sybil --attack badmouth --attack camouflage --attack milking --attackers 50
+"$BIN" eval --ratings "$DATA" --attack sybil --attack badmouth --attack camouflage --attack milking --attack patient-sybil --attackers 50
+for ties in 1 3 5 10 20; do
+  "$BIN" eval --ratings "$DATA" --attack patient-sybil --bought-ties "$ties" | grep -E "target trust|proven"
+done
+echo "== the same without seeds (age alone proves)"
+"$BIN" eval --ratings "$DATA" --founders 0 | grep -E "^engine"
 
 echo "== replay on $DATA (end to end, output to a file)"
 /usr/bin/time -f "replay: %e s wall, %M KiB peak" "$BIN" replay --ratings "$DATA" --output "$WORK/predictions.csv"
@@ -25,6 +30,7 @@ echo "== synthetic network: $USERS users, $RATINGS ratings"
 "$BIN" synth-network --users "$USERS" --ratings "$RATINGS" --output "$WORK/synthetic.csv" 2>/dev/null
 ls -la "$WORK/synthetic.csv"
 /usr/bin/time -f "score: %e s wall, %M KiB peak" "$BIN" score --ratings "$WORK/synthetic.csv" --output "$WORK/scores.csv"
+/usr/bin/time -f "score without seeds: %e s wall, %M KiB peak" "$BIN" score --founders 0 --ratings "$WORK/synthetic.csv" --output "$WORK/scores.csv"
 wc -l < "$WORK/scores.csv"
 echo "== eval (engine throughput) on the synthetic network"
 "$BIN" eval --ratings "$WORK/synthetic.csv" | grep -E "throughput|engine\b"
