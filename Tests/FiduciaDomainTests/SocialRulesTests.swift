@@ -88,4 +88,15 @@ struct SocialRulesTests {
         facts = CheckoutWarnings.Facts(completedSales: 1, ratingsReceived: 0, memberSince: now.addingTimeInterval(-86_400), orderTotal: Money(amountMinor: 100, currency: euro))
         #expect(CheckoutWarnings.warnings(facts, now: now).map(\.kind) == [.newSeller, .newAccount])
     }
+
+    @Test func suddenChangesInActivityAreCaught() {
+        #expect(ActivityAlerts.volumeJump(thisWeek: 12, previousFourWeeks: 4)?.kind == .orderVolumeJump)
+        #expect(ActivityAlerts.volumeJump(thisWeek: 12, previousFourWeeks: 8) == nil)  // 2 a week: not tenfold
+        #expect(ActivityAlerts.volumeJump(thisWeek: 9, previousFourWeeks: 0) == nil)  // too few to say
+        #expect(ActivityAlerts.negativeRateJump(recentNegative: 4, recentTotal: 10, earlierNegative: 1, earlierTotal: 50)?.kind == .negativeRateJump)
+        #expect(ActivityAlerts.negativeRateJump(recentNegative: 4, recentTotal: 10, earlierNegative: 10, earlierTotal: 50) == nil)  // 20 % before
+        #expect(ActivityAlerts.negativeRateJump(recentNegative: 2, recentTotal: 2, earlierNegative: 0, earlierTotal: 50) == nil)
+        let combined = ActivityAlerts.adding([ActivityAlerts.volumeJump(thisWeek: 20, previousFourWeeks: 0)!], to: .none)
+        #expect(abs(combined.risk - 0.5) < 1e-9)
+    }
 }

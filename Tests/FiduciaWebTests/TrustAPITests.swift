@@ -120,12 +120,13 @@ struct TrustAPITests {
             }
             let alerts = try await web.request(.get, "/v1/fraud-alerts", token: admin)
             let items = try #require(alerts.object["items"] as? [[String: Any]])
-            // Riskiest first: the seller, whose only partners are the ten (an isolated group, 0.9) and
-            // who was boosted by a swarm (0.3): 1 − 0.1 × 0.7 = 0.93. Then each puppet, for the swarm.
+            // Riskiest first: the seller, whose only partners are the ten (an isolated group, 0.9),
+            // who was boosted by a swarm (0.3) and whose orders jumped from none to ten in a week
+            // (0.5): 1 − 0.1 × 0.7 × 0.5 = 0.965. Then each puppet, for the swarm.
             #expect(items.count == 11)
             #expect(items.first?["userId"] as? String == seller.id)
-            #expect(items.first?["risk"] as? Double == 0.93)
-            #expect((items.first?["reasons"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == ["isolatedRing", "boostedBySwarm"])
+            #expect(abs((items.first?["risk"] as? Double ?? 0) - 0.965) < 1e-9)
+            #expect((items.first?["reasons"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == ["isolatedRing", "orderVolumeJump", "boostedBySwarm"])
             #expect(Set(items.dropFirst().compactMap { $0["userId"] as? String }) == Set(puppets))
             for item in items.dropFirst() {
                 #expect(item["risk"] as? Double == 0.7)

@@ -10,6 +10,8 @@ public struct FraudAssessment: Sendable, Equatable {
             case unfairRater
             case suddenDrop
             case boostedBySwarm
+            case orderVolumeJump
+            case negativeRateJump
         }
 
         public let kind: Kind

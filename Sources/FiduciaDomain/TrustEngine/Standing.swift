@@ -140,28 +140,30 @@ extension TrustEngine {
             for index in 0..<count { users[index].standing = 0; users[index].provisionalStanding = 0 }
             return
         }
-        let damping = configuration.standingDamping
+        // Single precision keeps the two vectors of a million-account network in the cache; the
+        // order of the sums is fixed, so the result is the same on every replay.
+        let damping = Float(configuration.standingDamping)
         let invitations = standingState.invited
-        let restartShare = 1 / Double(seeds.count)
-        var walk = [Double](repeating: 0, count: count)
+        let restartShare = 1 / Float(seeds.count)
+        var walk = [Float](repeating: 0, count: count)
         for seed in seeds { walk[seed] = restartShare }
-        var next = [Double](repeating: 0, count: count)
+        var next = [Float](repeating: 0, count: count)
         for _ in 0..<configuration.standingSteps {
-            var kept = 0.0
+            var kept: Double = 0
             for user in 0..<count where walk[user] > 0 {
                 let mass = walk[user]
                 let rated = goodTies[user]
                 let invited = invitations.isEmpty ? [] : invitations[Int32(user)] ?? []
                 let ties = rated.count + invited.count
                 guard ties > 0 else { continue }
-                let share = damping * mass / Double(ties)
+                let share = damping * mass / Float(ties)
                 for target in rated { next[Int(target)] += share }
                 for target in invited { next[Int(target)] += share }
-                kept += damping * mass
+                kept += Double(damping * mass)
             }
             // What was not passed on (the restart share, and everything at accounts without
             // ties) goes back to the seeds: the total stays 1.
-            let restart = (1 - kept) * restartShare
+            let restart = Float(max(0, 1 - kept)) * restartShare
             for seed in seeds { next[seed] += restart }
             swap(&walk, &next)
             for user in 0..<count { next[user] = 0 }
@@ -170,7 +172,7 @@ extension TrustEngine {
         for index in 0..<count where users[index].exists { known += 1 }
         let scale = Double(known)
         for index in 0..<count {
-            users[index].standing = Float(walk[index] * scale)
+            users[index].standing = Float(Double(walk[index]) * scale)
             users[index].provisionalStanding = 0
         }
     }

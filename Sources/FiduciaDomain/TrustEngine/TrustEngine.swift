@@ -46,8 +46,8 @@ public struct TrustEngine: Sendable {
         /// anyway after `standingMaximumInterval`. In between, a new good rating from an account
         /// with standing passes on its share one step (see `passOnStanding`).
         public var standingInterval: Double = 7 * 86_400
-        public var standingGrowth = 0.1
-        public var standingMaximumInterval: Double = 90 * 86_400
+        public var standingGrowth = 0.25
+        public var standingMaximumInterval: Double = 180 * 86_400
 
         public init() {}
     }

@@ -54,6 +54,12 @@ public protocol SocialRepository: Sendable {
     func friendsWarning(viewer: UserID, about merchant: UserID) async throws -> [UserID]
     /// Completed orders between the two, either way round (who may list whom).
     func completedTrades(between person: UserID, and merchant: UserID) async throws -> Int
+    /// Sellers with at least `minimum` orders since `weekStart`: those orders, and the orders of
+    /// the four weeks before (D4's volume alert).
+    func weeklyVolumes(weekStart: Date, minimum: Int) async throws -> [(seller: UserID, thisWeek: Int, previousFourWeeks: Int)]
+    /// Merchants with at least `minimum` bad ratings (from buyers) since `recentStart`: bad and
+    /// all ratings since then, and in the 180 days before.
+    func ratingShares(recentStart: Date, minimum: Int) async throws -> [(merchant: UserID, recentNegative: Int, recentTotal: Int, earlierNegative: Int, earlierTotal: Int)]
     /// The totals of the seller's latest completed sales in `currency`, newest first.
     func recentSaleTotals(seller: UserID, currency: Currency, limit: Int) async throws -> [Int64]
 }
@@ -281,6 +287,36 @@ struct SQLSocialRepository: SocialRepository {
                 AND ((buyer_id = \(bind: person.rawValue) AND seller_id = \(bind: merchant.rawValue))
                     OR (buyer_id = \(bind: merchant.rawValue) AND seller_id = \(bind: person.rawValue)))
             """).first()?.int("n") ?? 0
+    }
+
+    func weeklyVolumes(weekStart: Date, minimum: Int) async throws -> [(seller: UserID, thisWeek: Int, previousFourWeeks: Int)] {
+        let week = weekStart.millisecondsSince1970
+        let before = weekStart.addingTimeInterval(-28 * 86_400).millisecondsSince1970
+        return try await sql.raw("""
+            SELECT seller_id, SUM(CASE WHEN created_at >= \(bind: week) THEN 1 ELSE 0 END) AS this_week,
+                SUM(CASE WHEN created_at < \(bind: week) THEN 1 ELSE 0 END) AS before
+            FROM orders WHERE created_at >= \(bind: before)
+            GROUP BY seller_id HAVING SUM(CASE WHEN created_at >= \(bind: week) THEN 1 ELSE 0 END) >= \(bind: minimum)
+            ORDER BY seller_id
+            """).all().map { (UserID(try $0.string("seller_id")), try $0.int("this_week"), try $0.int("before")) }
+    }
+
+    func ratingShares(recentStart: Date, minimum: Int) async throws -> [(merchant: UserID, recentNegative: Int, recentTotal: Int, earlierNegative: Int, earlierTotal: Int)] {
+        let recent = recentStart.millisecondsSince1970
+        let earlier = recentStart.addingTimeInterval(-180 * 86_400).millisecondsSince1970
+        return try await sql.raw("""
+            SELECT ratee_id,
+                SUM(CASE WHEN published_at >= \(bind: recent) AND overall = 'negative' THEN 1 ELSE 0 END) AS recent_negative,
+                SUM(CASE WHEN published_at >= \(bind: recent) THEN 1 ELSE 0 END) AS recent_total,
+                SUM(CASE WHEN published_at < \(bind: recent) AND overall = 'negative' THEN 1 ELSE 0 END) AS earlier_negative,
+                SUM(CASE WHEN published_at < \(bind: recent) THEN 1 ELSE 0 END) AS earlier_total
+            FROM ratings WHERE side = 'buyer' AND published_at >= \(bind: earlier)
+            GROUP BY ratee_id
+            HAVING SUM(CASE WHEN published_at >= \(bind: recent) AND overall = 'negative' THEN 1 ELSE 0 END) >= \(bind: minimum)
+            ORDER BY ratee_id
+            """).all().map {
+                (UserID(try $0.string("ratee_id")), try $0.int("recent_negative"), try $0.int("recent_total"), try $0.int("earlier_negative"), try $0.int("earlier_total"))
+            }
     }
 
     func recentSaleTotals(seller: UserID, currency: Currency, limit: Int) async throws -> [Int64] {

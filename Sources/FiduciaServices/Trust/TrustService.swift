@@ -144,6 +144,38 @@ public actor TrustService {
         engine.personalizedTrust(viewer: index(viewer), party: index(party), at: now)
     }
 
+    /// The moderators' queue: the engine's alerts with the sudden changes in orders and ratings
+    /// (`ActivityAlerts`) added, riskiest first.
+    public func moderationAlerts(minimumRisk: Double = FraudAssessment.alertThreshold) async throws -> [FraudAlert] {
+        let now = clock.now()
+        let (volumes, shares) = try await store.read { repositories in
+            (
+                try await repositories.social.weeklyVolumes(weekStart: now.addingTimeInterval(-7 * 86_400), minimum: ActivityAlerts.minimumWeeklyOrders),
+                try await repositories.social.ratingShares(recentStart: now.addingTimeInterval(-30 * 86_400), minimum: ActivityAlerts.minimumRecentNegatives)
+            )
+        }
+        var extra: [UserID: [FraudAssessment.Reason]] = [:]
+        for volume in volumes {
+            if let reason = ActivityAlerts.volumeJump(thisWeek: volume.thisWeek, previousFourWeeks: volume.previousFourWeeks) { extra[volume.seller, default: []].append(reason) }
+        }
+        for share in shares {
+            if let reason = ActivityAlerts.negativeRateJump(recentNegative: share.recentNegative, recentTotal: share.recentTotal,
+                                                            earlierNegative: share.earlierNegative, earlierTotal: share.earlierTotal) {
+                extra[share.merchant, default: []].append(reason)
+            }
+        }
+        var alerts = fraudAlerts(minimumRisk: 0.3)
+        for (index, alert) in alerts.enumerated() {
+            if let reasons = extra.removeValue(forKey: alert.user) { alerts[index] = FraudAlert(user: alert.user, assessment: ActivityAlerts.adding(reasons, to: alert.assessment)) }
+        }
+        for (user, reasons) in extra {
+            let engine = indexes[user].map { self.engine.fraudRisk(of: $0, at: now.timeIntervalSince1970) } ?? .none
+            alerts.append(FraudAlert(user: user, assessment: ActivityAlerts.adding(reasons, to: engine)))
+        }
+        alerts.sort { $0.assessment.risk != $1.assessment.risk ? $0.assessment.risk > $1.assessment.risk : $0.user < $1.user }
+        return alerts.filter { $0.assessment.risk >= minimumRisk }
+    }
+
     /// Users whose fraud risk reaches the alert threshold, riskiest first. Recomputed only when
     /// new ratings arrived since the last time.
     public func fraudAlerts(minimumRisk: Double = FraudAssessment.alertThreshold) -> [FraudAlert] {

@@ -56,7 +56,7 @@ extension FiduciaAPIHandler {
         let minimumRisk = input.query.minimumRisk ?? FraudAssessment.alertThreshold
         guard (0...1).contains(minimumRisk) else { throw ValidationError(field: "minimumRisk", "The minimum risk must be between 0 and 1.") }
         try await services.trust.sync()
-        let alerts = await services.trust.fraudAlerts(minimumRisk: minimumRisk).prefix(page.limit)
+        let alerts = try await services.trust.moderationAlerts(minimumRisk: minimumRisk).prefix(page.limit)
         let users = try await services.accounts.users(alerts.map(\.user))
         return .ok(.init(body: .json(.init(items: alerts.map { alert in
             .init(

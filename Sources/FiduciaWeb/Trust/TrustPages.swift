@@ -290,7 +290,7 @@ struct TrustPages: Sendable {
         _ = try site.requireViewer(request)
         _ = try site.principal.requireRole(.moderator, .admin)
         try await services.trust.sync()
-        let alerts = await services.trust.fraudAlerts().prefix(200)
+        let alerts = try await services.trust.moderationAlerts().prefix(200)
         let users = try await services.accounts.users(alerts.map(\.user))
         let view = AlertsView(alerts: alerts.map { alert in
             .init(id: alert.user.rawValue, name: users[alert.user]?.displayName ?? alert.user.rawValue,
