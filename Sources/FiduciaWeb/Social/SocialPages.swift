@@ -28,9 +28,10 @@ struct SocialPages: Sendable {
         var userId, message, accept, list, note, visibility, back: String?
     }
 
-    /// Where to go after a form: back to the page it came from when that is one of ours.
+    /// Where to go after a form: back to the page it came from when that is one of ours (a path
+    /// on this site: never `//host` or `/\host`, which browsers read as another site).
     private func back(_ form: SimpleForm, default fallback: String) -> Response {
-        let target = form.back.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? fallback
+        let target = form.back.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.contains("\\") ? $0 : nil } ?? fallback
         return PageRenderer.redirect(to: target)
     }
 
