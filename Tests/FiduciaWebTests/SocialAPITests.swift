@@ -223,4 +223,24 @@ struct SocialAPITests {
             #expect(try await web.request(.get, "/v1/fraud-alerts", token: buyer.token).status == .forbidden)
         }
     }
+
+    /// A seller who blocks a buyer with money in escrow silences the buyer's order messages, and
+    /// nothing else: the buyer still disputes, and the money stays where escrow keeps it.
+    @Test(arguments: TestDatabases.kinds)
+    func aSellerCannotBlockABuyerOutOfTheirProtection(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let buyer = try await web.user("ann")
+            let seller = try await web.user("shop", roles: ["seller"])
+            let order = try await DisputesAPITests.shippedOrder(web, buyer: buyer, seller: seller)
+            #expect(try await web.request(.put, "/v1/blocks/\(buyer.id)", token: seller.token).status == .noContent)
+            #expect(try await web.request(.post, "/v1/orders/\(order)/messages", json: #"{"text":"Where is my parcel?"}"#, token: buyer.token).problemType == "/problems/messages-refused")
+            let dispute = try await web.request(.post, "/v1/orders/\(order)/disputes", json: #"{"reason":"notReceived","description":"Nothing arrived."}"#, token: buyer.token)
+            #expect(dispute.status == .created, "\(dispute.text)")
+            let shown = try await web.request(.get, "/v1/orders/\(order)", token: buyer.token)
+            #expect((shown.object["escrow"] as? [String: Any])?["state"] as? String == "frozen", "\(shown.text)")
+            // Receipt was never confirmed, so nothing was released to the seller.
+            let ledger = try await web.services.store.read { try await $0.ledger.account(owner: .user(UserID(seller.id)), kind: .available, currency: Currency("EUR")!) }
+            #expect((ledger?.balances.spendable ?? 0) == 0)
+        }
+    }
 }

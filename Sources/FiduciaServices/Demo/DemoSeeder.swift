@@ -299,7 +299,7 @@ public struct DemoSeeder: Sendable {
             ), by: principal(puppet))
             _ = try await past.ratings.rate(trinket.id, RatingSubmission(overall: .positive), by: principal("shady"))
         }
-        created.append("a partial refund that keeps the rest in escrow; two staff decisions (one awaiting a second moderator: log in as mia); statement purchases; a cancelled card payment; a swarm of ten sock puppets around Shady Deals")
+        created.append("a partial refund that keeps the rest in escrow; two staff decisions (one awaiting a second moderator: log in as mia); statement purchases; a cancelled card payment; a swarm of ten sock puppets around Shady Deals, whose orders jumped from none to more than ten in a week (both in /moderation/fraud-alerts)")
     }
 
     /// When trades go wrong: an open dispute with the seller's deadline running, one escalated to

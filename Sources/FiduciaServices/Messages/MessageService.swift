@@ -34,7 +34,7 @@ public struct MessageService: Sendable {
             else if author.isStaff { role = .staff }
             else { throw NotFoundError(entity: "order", id: orderID.rawValue) }
             // Someone the other party blocked cannot message them (staff always can).
-            if role != .staff, try await SocialService.isBlocked(author.id, by: role == .buyer ? order.sellerID : order.buyerID, in: repositories) {
+            if role != .staff, try await repositories.social.isBlocked(author.id, by: role == .buyer ? order.sellerID : order.buyerID) {
                 throw SocialError.messagesRefused
             }
             let attached = try await attachments.attach(

@@ -134,11 +134,6 @@ public struct SocialService: Sendable {
         }
     }
 
-    /// Whether `recipient` blocked `sender` (messages and requests are refused).
-    static func isBlocked(_ sender: UserID, by recipient: UserID, in repositories: Repositories) async throws -> Bool {
-        try await repositories.social.isBlocked(sender, by: recipient)
-    }
-
     /// Where the caller stands with `other`: friendship, requests, blocks, and whether they
     /// traded (may list them) and how they listed them.
     public func relationship(with other: UserID, by principal: Principal) async throws -> (relationship: Relationship, tradedWith: Bool, listedAs: TrustListKind?) {
@@ -247,10 +242,10 @@ public struct SocialService: Sendable {
         let seller = order.sellerID
         let recentFall = await trust.recentFall(of: seller)
         let flagged = await trust.fraudRisk(of: seller).isAlert
-        let ratingsReceived = await trust.ratingsReceived(by: seller)
         let facts = try await store.read { repositories in
             guard let sellerUser = try await repositories.users.find(seller) else { throw NotFoundError(entity: "seller", id: seller.rawValue) }
             let completed = try await repositories.orders.count(.seller(seller), status: .completed)
+            let ratingsReceived = try await repositories.ratings.counts(ratee: seller, side: .buyerRatesSeller, since: nil).total
             let warners = try await repositories.social.friendsWarning(viewer: order.buyerID, about: seller)
             let names = try await repositories.users.find(warners)
             let sales = try await repositories.social.recentSaleTotals(seller: seller, currency: order.currency, limit: 50).sorted()

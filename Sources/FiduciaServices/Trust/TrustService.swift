@@ -118,10 +118,6 @@ public actor TrustService {
         return engine.explainTrust(of: index, at: now)
     }
 
-    public func ratingsReceived(by user: UserID) -> Int {
-        indexes[user].map { engine.ratingsReceived(by: $0) } ?? 0
-    }
-
     /// How far recent complaints pulled the user's trust below their long record.
     public func recentFall(of user: UserID) -> Double {
         indexes[user].map { engine.recentFall(of: $0, at: now) } ?? 0

@@ -65,20 +65,27 @@ struct SocialPages: Sendable {
         return site.renderer.render("friends", page: view, request: request, status: status)
     }
 
-    /// Runs a friends-page form; a refusal is shown on the friends page.
-    private func onFriendsPage(_ request: Request, _ body: (SimpleForm) async throws -> Void) async throws -> Response {
+    /// The page a form belongs to: where it returns, and where a refusal is shown.
+    enum Home { case friends, trustList }
+
+    /// Runs a posted form: on success back where it came from, on a refusal the form's home page
+    /// with the reason.
+    private func submit(_ request: Request, home: Home, _ body: (SimpleForm) async throws -> Void) async throws -> Response {
         _ = try site.requireViewer(request)
         let form = try await site.form(SimpleForm.self, from: request)
         do {
             try await body(form)
-            return back(form, default: "/friends")
+            return back(form, default: home == .friends ? "/friends" : "/trust-list")
         } catch let error as any DomainError where error.kind != .unauthenticated {
-            return try await friends(request, error: error.fieldErrors.first?.message ?? error.detail, status: error.kind.httpStatus)
+            let message = error.fieldErrors.first?.message ?? error.detail
+            return home == .friends
+                ? try await friends(request, error: message, status: error.kind.httpStatus)
+                : try await trustList(request, error: message, status: error.kind.httpStatus)
         }
     }
 
     private func sendRequest(_ request: Request) async throws -> Response {
-        try await onFriendsPage(request) { form in
+        try await submit(request, home: .friends) { form in
             let text = (form.userId ?? "").trimmingWhitespace()
             guard let user = CertifierPages.merchantID(from: text) else {
                 throw ValidationError(field: "userId", "Give the person's account id (usr_…) or the address of their profile page.")
@@ -89,29 +96,29 @@ struct SocialPages: Sendable {
 
     private func answer(_ request: Request) async throws -> Response {
         let id = FriendRequestID(try request.pathSegment(2))
-        return try await onFriendsPage(request) { form in
+        return try await submit(request, home: .friends) { form in
             _ = try await services.social.answer(id, accept: form.accept == "yes", by: site.principal)
         }
     }
 
     private func withdraw(_ request: Request) async throws -> Response {
         let id = FriendRequestID(try request.pathSegment(2))
-        return try await onFriendsPage(request) { _ in try await services.social.withdraw(id, by: site.principal) }
+        return try await submit(request, home: .friends) { _ in try await services.social.withdraw(id, by: site.principal) }
     }
 
     private func removeFriend(_ request: Request) async throws -> Response {
         let id = UserID(try request.pathSegment(1))
-        return try await onFriendsPage(request) { _ in try await services.social.removeFriend(id, by: site.principal) }
+        return try await submit(request, home: .friends) { _ in try await services.social.removeFriend(id, by: site.principal) }
     }
 
     private func block(_ request: Request) async throws -> Response {
         let id = UserID(try request.pathSegment(1))
-        return try await onFriendsPage(request) { _ in try await services.social.block(id, by: site.principal) }
+        return try await submit(request, home: .friends) { _ in try await services.social.block(id, by: site.principal) }
     }
 
     private func unblock(_ request: Request) async throws -> Response {
         let id = UserID(try request.pathSegment(1))
-        return try await onFriendsPage(request) { _ in try await services.social.unblock(id, by: site.principal) }
+        return try await submit(request, home: .friends) { _ in try await services.social.unblock(id, by: site.principal) }
     }
 
     // MARK: Trust lists
@@ -121,7 +128,6 @@ struct SocialPages: Sendable {
         struct Choice: Sendable { let value, label: String; let selected: Bool }
         struct List: Sendable { let kind, heading, explanation: String; let entries: [Entry]; let visibility: [Choice] }
         let lists: [List]
-        let profileURL: String
         let error: String?
     }
 
@@ -144,26 +150,14 @@ struct SocialPages: Sendable {
                     visibility: ListVisibility.allCases.map { .init(value: $0.rawValue, label: labels[$0] ?? $0.rawValue, selected: $0 == list.visibility) }
                 )
             },
-            profileURL: "/merchants/\(viewer.id.rawValue)",
             error: error
         )
         return site.renderer.render("trust-list", page: view, request: request, status: status)
     }
 
-    private func onTrustListPage(_ request: Request, _ body: (SimpleForm) async throws -> Void) async throws -> Response {
-        _ = try site.requireViewer(request)
-        let form = try await site.form(SimpleForm.self, from: request)
-        do {
-            try await body(form)
-            return back(form, default: "/trust-list")
-        } catch let error as any DomainError where error.kind != .unauthenticated {
-            return try await trustList(request, error: error.fieldErrors.first?.message ?? error.detail, status: error.kind.httpStatus)
-        }
-    }
-
     private func addToList(_ request: Request) async throws -> Response {
         let merchant = UserID(try request.pathSegment(1))
-        return try await onTrustListPage(request) { form in
+        return try await submit(request, home: .trustList) { form in
             guard let kind = TrustListKind(rawValue: form.list ?? "") else { throw ValidationError(field: "list", "Choose the trusted list or the warn list.") }
             _ = try await services.social.list(merchant, as: kind, note: form.note, by: site.principal)
         }
@@ -171,11 +165,11 @@ struct SocialPages: Sendable {
 
     private func removeFromList(_ request: Request) async throws -> Response {
         let merchant = UserID(try request.pathSegment(1))
-        return try await onTrustListPage(request) { _ in try await services.social.unlist(merchant, by: site.principal) }
+        return try await submit(request, home: .trustList) { _ in try await services.social.unlist(merchant, by: site.principal) }
     }
 
     private func setVisibility(_ request: Request) async throws -> Response {
-        try await onTrustListPage(request) { form in
+        try await submit(request, home: .trustList) { form in
             guard let kind = TrustListKind(rawValue: form.list ?? ""), let visibility = ListVisibility(rawValue: form.visibility ?? "") else {
                 throw ValidationError(field: "visibility", "Choose who may see the list.")
             }
