@@ -58,6 +58,14 @@ struct AccountPagesTests {
             #expect(loggedIn.status == .seeOther)
             #expect(loggedIn.location == "/account?notice=logged-in")
             #expect(try await visit(.get, "/account").status == .ok)
+            // Browsers drop tabs and line breaks and read `\` as `/`: each of these would land on
+            // another site, so none is followed; a path of ours is.
+            for hostile in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "\\/evil.example", "https://evil.example", "/ /evil.example"] {
+                let again = try await visit(.post, "/login", form: ["csrfToken": token, "email": "ann@example.com", "password": "correct horse battery", "next": hostile])
+                #expect(again.location == "/account?notice=logged-in", "\(hostile)")
+            }
+            let local = try await visit(.post, "/login", form: ["csrfToken": token, "email": "ann@example.com", "password": "correct horse battery", "next": "/orders?role=buyer"])
+            #expect(local.location == "/orders?role=buyer")
 
             // Guessing is throttled on the page as in the API.
             for _ in 0..<AccountRules.logInFailureLimit {

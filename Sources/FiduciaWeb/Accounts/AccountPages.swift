@@ -132,10 +132,7 @@ struct AccountPages: Sendable {
 
     /// Only local paths are followed after log-in, so a crafted link cannot send a user elsewhere.
     static func safeRedirect(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("://") else {
-            return "/account?notice=logged-in"
-        }
-        return next
+        PageRenderer.localPath(next) ?? "/account?notice=logged-in"
     }
 
     struct LinkedProvider: Sendable {

@@ -91,6 +91,17 @@ public struct PageRenderer: Sendable {
     static func redirect(to location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
+
+    /// `candidate` when it is a path on this site as a browser will read it, else nil. Browsers
+    /// drop tabs and line breaks from a URL and read `\` as `/`, so `/\t/evil.example` or
+    /// `/\\evil.example` would lead to another site: any control character, white space, backslash,
+    /// `//` at the start, or scheme is refused.
+    static func localPath(_ candidate: String?) -> String? {
+        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"), !candidate.contains("\\"), !candidate.contains("://"),
+            !candidate.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+        else { return nil }
+        return candidate
+    }
 }
 
 /// Short messages shown after a redirect. Only known keys are shown, so a link cannot put

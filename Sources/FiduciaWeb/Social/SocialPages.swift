@@ -28,10 +28,9 @@ struct SocialPages: Sendable {
         var userId, message, accept, list, note, visibility, back: String?
     }
 
-    /// Where to go after a form: back to the page it came from when that is one of ours (a path
-    /// on this site: never `//host` or `/\host`, which browsers read as another site).
+    /// Where to go after a form: back to the page it came from when that is one of ours.
     private func back(_ form: SimpleForm, default fallback: String) -> Response {
-        let target = form.back.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.contains("\\") ? $0 : nil } ?? fallback
+        let target = PageRenderer.localPath(form.back) ?? fallback
         return PageRenderer.redirect(to: target)
     }
 
