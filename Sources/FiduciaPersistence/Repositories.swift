@@ -31,6 +31,7 @@ public struct Repositories: Sendable {
     public let seals: any SealRepository
     public let externalAccounts: any ExternalAccountRepository
     public let social: any SocialRepository
+    public let community: any CommunityRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -62,6 +63,7 @@ public struct Repositories: Sendable {
         self.seals = SQLSealRepository(sql: sql, kind: kind, sealer: sealer)
         self.externalAccounts = SQLExternalAccountRepository(sql: sql, sealer: sealer)
         self.social = SQLSocialRepository(sql: sql)
+        self.community = SQLCommunityRepository(sql: sql, kind: kind)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -33,6 +33,7 @@ public struct AppServices: Sendable {
     public let credentials: CredentialService
     public let signIn: ExternalSignInService
     public let social: SocialService
+    public let community: CommunityService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -103,6 +104,7 @@ public struct AppServices: Sendable {
         )
         self.signIn = ExternalSignInService(store: store, clock: clock, random: random, settings: settings, accounts: accounts, client: OpenIDClient())
         self.social = SocialService(store: store, clock: clock, random: random, trust: trust)
+        self.community = CommunityService(store: store, clock: clock, random: random, attachments: attachments)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

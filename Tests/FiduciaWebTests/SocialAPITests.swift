@@ -53,6 +53,13 @@ struct SocialAPITests {
             let againID = try #require(again.object["id"] as? String)
             #expect(try await web.request(.post, "/v1/friend-requests/\(againID)/answer", json: #"{"accept":false}"#, token: eve.token).object["state"] as? String == "declined")
             #expect(try await friendIDs(web, eve.token).isEmpty)
+            // A request still waiting is withdrawn by its sender only, once.
+            let pending = try await web.request(.post, "/v1/friend-requests", json: #"{"userId":"\#(bob.id)"}"#, token: eve.token)
+            let pendingID = try #require(pending.object["id"] as? String)
+            #expect(try await web.request(.delete, "/v1/friend-requests/\(pendingID)", token: bob.token).status == .notFound)
+            #expect(try await web.request(.delete, "/v1/friend-requests/\(pendingID)", token: eve.token).status == .noContent)
+            #expect(try await web.request(.delete, "/v1/friend-requests/\(pendingID)", token: eve.token).problemType == "/problems/friend-request-already-answered")
+            #expect((try await web.request(.get, "/v1/friends", token: bob.token).object["incoming"] as? [[String: Any]])?.isEmpty == true)
             // Signed out, nothing.
             #expect(try await web.request(.get, "/v1/friends").status == .unauthorized)
         }

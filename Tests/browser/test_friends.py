@@ -1,5 +1,10 @@
-"""Trust through people you know, in three real browsers: a buyer trades with a shop and puts it on
-her warn list; a friend of hers sees that warning on his own order before paying."""
+"""Trust through people you know, in three real browsers: a buyer trades with a shop, puts it on
+her warn list and tells her friends how it went, with a photo; a friend of hers sees that warning
+on his own order before paying, and on the shop's community page her experience, and her answer
+to his question, marked as a buyer's."""
+import base64
+import os
+import tempfile
 import unittest
 import uuid
 
@@ -7,6 +12,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from fiducia_browser import BrowserTestCase, make_driver
+
+
+# A 32x24 PNG (a green tin with a gold band).
+TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAACAAAAAYCAIAAAAUMWhjAAAALElEQVR42mPQqzWiKWIYtWDUglELjBiurDenKRq1YCRYMJrRRi0YtYD2FgAAi6887qQ+xyIAAAAASUVORK5CYII="
 
 
 class FriendsWarningTest(BrowserTestCase):
@@ -59,6 +68,16 @@ class FriendsWarningTest(BrowserTestCase):
             self.press("#list-form button")
             self.visit("/trust-list")
             self.assertIn("Charger died in a week", self.text())
+            # She tells her friends, with a photo, from the order's page (once per order).
+            photo = os.path.join(tempfile.mkdtemp(), "charger.png")
+            with open(photo, "wb") as file:
+                file.write(base64.b64decode(TINY_PNG))
+            self.driver.get(order_url)
+            self.fill("experience-text", "Looked fine, died after a week. Ask for a refund early.")
+            self.driver.find_element(By.ID, "experience-files").send_keys(photo)
+            self.press('form[action$="/experience"] button')
+            self.assertIn("notice=experience-shared", self.driver.current_url)
+            self.assertIn("You shared this with your friends", self.text())
 
             # Gus asks Fay to be friends; she accepts on her friends page.
             self.driver = buyer
@@ -85,6 +104,27 @@ class FriendsWarningTest(BrowserTestCase):
             self.driver.get(shop_profile)
             self.assertIn("1 friend warns against them.", self.text())
             self.assertIn("Charger died in a week", self.text())
+
+            # The community page: Fay's experience and its photo, and a question answered by her
+            # with the buyer's mark, accepted by Gus.
+            self.driver.find_element(By.ID, "community-link").click()
+            self.assertIn("died after a week", self.driver.find_element(By.ID, "experiences").text)
+            image = self.driver.find_element(By.CSS_SELECTOR, "#experiences img")
+            self.assertTrue(self.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image))
+            community_url = self.driver.current_url
+            self.fill("question-text", "Does the charger work with a laptop?")
+            self.press('form[action$="/questions"] button')
+            self.assertIn("Does the charger work with a laptop?", self.text())
+            self.driver = friend
+            self.driver.get(community_url)
+            answer_box = self.driver.find_element(By.CSS_SELECTOR, "article.question textarea")
+            answer_box.send_keys("Mine did, for a week.")
+            self.press("article.question form.stacked button")
+            self.assertIn("Bought from this seller", self.driver.find_element(By.CSS_SELECTOR, "li.answer").text)
+            self.driver = buyer
+            self.driver.get(community_url)
+            self.press('form[action$="/accept"] button')
+            self.assertIn("Accepted answer", self.driver.find_element(By.CSS_SELECTOR, "li.answer.accepted").text)
         finally:
             self.driver = buyer
             shop.quit()

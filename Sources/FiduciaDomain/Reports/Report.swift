@@ -10,12 +10,15 @@ public struct Report: Sendable, Equatable, IdentifierPrefixed {
         case user(UserID)
         case order(OrderID)
         case rating(RatingID)
+        /// An experience, a question or an answer of the community (E4).
+        case community(CommunityContent)
 
         public var kind: String {
             switch self {
             case .user: "user"
             case .order: "order"
             case .rating: "rating"
+            case .community(let content): content.kind
             }
         }
 
@@ -24,6 +27,7 @@ public struct Report: Sendable, Equatable, IdentifierPrefixed {
             case .user(let id): id.rawValue
             case .order(let id): id.rawValue
             case .rating(let id): id.rawValue
+            case .community(let content): content.id
             }
         }
 
@@ -32,6 +36,9 @@ public struct Report: Sendable, Equatable, IdentifierPrefixed {
             case "user": self = .user(UserID(id))
             case "order": self = .order(OrderID(id))
             case "rating": self = .rating(RatingID(id))
+            case "experience", "question", "answer":
+                guard let content = CommunityContent(id: id), content.kind == kind else { return nil }
+                self = .community(content)
             default: return nil
             }
         }
@@ -47,6 +54,8 @@ public struct Report: Sendable, Equatable, IdentifierPrefixed {
     public enum Action: String, Sendable, Codable {
         /// The reported rating is hidden from profiles and scores.
         case hideRating
+        /// The reported experience, question or answer is hidden from everyone but its author.
+        case hideContent
         /// A penalty was applied (its id is recorded).
         case penalty
         /// Nothing more than the outcome and its reasons.
@@ -144,7 +153,7 @@ public enum ReportError: DomainError, Equatable {
         case .tooManyReports(let limit): "A person can file \(limit) reports a day; try again tomorrow."
         case .alreadyResolved: "This report has already been resolved."
         case .targetNotFound: "There is nothing to report under this id."
-        case .actionDoesNotFit: "Hiding a rating fits only a report about a rating; a penalty needs a user to penalise."
+        case .actionDoesNotFit: "Hiding a rating fits only a report about a rating, hiding content only one about an experience, a question or an answer; a penalty needs a user to penalise."
         }
     }
 

@@ -14,6 +14,8 @@ public struct AttachmentContext: Sendable, Equatable {
         /// Uploaded through the API and not yet attached to anything: only its owner sees it.
         case upload
         case message, evidence, report, appeal
+        /// A photo of an experience shared with friends (E4): the author's friends see it.
+        case experience
     }
 
     public let kind: Kind

@@ -11,6 +11,7 @@ public enum SchemaMigrations {
         identity,
         externalSignIn,
         social,
+        community,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -833,6 +834,71 @@ public enum SchemaMigrations {
             )
             """,
             "CREATE INDEX orders_seller_created ON orders (seller_id, created_at)",
+        ]
+    }
+
+    /// The community (E4): experiences shared with friends (one per person and order), questions
+    /// about merchants, their answers and helpful votes (one per person and answer). Content a
+    /// moderator hid keeps its row, with who hid it, when and why.
+    static let community = Migration(version: 11, name: "experiences, questions, answers") { _ in
+        [
+            """
+            CREATE TABLE experiences (
+                id TEXT PRIMARY KEY,
+                author_id TEXT NOT NULL REFERENCES users (id),
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                merchant_id TEXT NOT NULL REFERENCES users (id),
+                body TEXT NOT NULL,
+                photos TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                hidden_reason TEXT,
+                hidden_at BIGINT,
+                hidden_by TEXT
+            )
+            """,
+            "CREATE UNIQUE INDEX experiences_author_order ON experiences (author_id, order_id)",
+            "CREATE INDEX experiences_author ON experiences (author_id, id)",
+            "CREATE INDEX experiences_merchant ON experiences (merchant_id, id)",
+            """
+            CREATE TABLE questions (
+                id TEXT PRIMARY KEY,
+                asker_id TEXT NOT NULL REFERENCES users (id),
+                merchant_id TEXT NOT NULL REFERENCES users (id),
+                product TEXT,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                accepted_answer_id TEXT,
+                hidden_reason TEXT,
+                hidden_at BIGINT,
+                hidden_by TEXT
+            )
+            """,
+            "CREATE INDEX questions_merchant ON questions (merchant_id, id)",
+            "CREATE INDEX questions_asker ON questions (asker_id, created_at)",
+            """
+            CREATE TABLE answers (
+                id TEXT PRIMARY KEY,
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                author_id TEXT NOT NULL REFERENCES users (id),
+                body TEXT NOT NULL,
+                mark TEXT,
+                created_at BIGINT NOT NULL,
+                helpful_votes INTEGER NOT NULL DEFAULT 0,
+                hidden_reason TEXT,
+                hidden_at BIGINT,
+                hidden_by TEXT
+            )
+            """,
+            "CREATE INDEX answers_question ON answers (question_id)",
+            "CREATE INDEX answers_author ON answers (author_id, created_at)",
+            """
+            CREATE TABLE answer_votes (
+                answer_id TEXT NOT NULL REFERENCES answers (id),
+                voter_id TEXT NOT NULL REFERENCES users (id),
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (answer_id, voter_id)
+            )
+            """,
         ]
     }
 }

@@ -191,6 +191,7 @@ public struct DemoSeeder: Sendable {
         try await seedDisputes(users, now: now, progress: progress, created: &created)
         try await seedIdentity(users, now: now, progress: progress, created: &created)
         try await seedSocial(users, progress: progress, created: &created)
+        try await seedCommunity(users, progress: progress, created: &created)
     }
 
     /// Friends and their lists (E1–E3, F4): Alice, Bob, Chen and Dana know each other; Bob and
@@ -210,6 +211,39 @@ public struct DemoSeeder: Sendable {
         _ = try await services.social.list(users["northwind"]!.id, as: .warned, note: "My book never came; they insist it was delivered", by: principal("chen"))
         created.append("friends: Alice–Bob, Bob–Chen, Chen–Dana, Alice–Dana (and Chen's request waiting for Alice, see /friends as Alice); Bob and Alice trust Lotus Tea House (see its profile as Alice); Chen warns against Northwind Books, so Dana sees a friend's warning on her unpaid order")
     }
+
+    /// The community (E4): Bob tells his friends how his Lotus order went, with a photo of the
+    /// tin; Dana asks Lotus about its oolong, Bob (who bought there) and Lotus answer, Chen finds
+    /// Bob's answer helpful and Dana accepts it; Shady Deals' answer asking for a bank transfer is
+    /// reported by Alice and hidden by Mia.
+    func seedCommunity(_ users: [String: User], progress: @Sendable (String) -> Void, created: inout [String]) async throws {
+        progress("community: an experience, questions and answers")
+        func principal(_ key: String) -> Principal { .user(users[key]!, session: SessionID("ses_demo_\(key)")) }
+        let bobsOrders = try await services.escrow.orders(role: .buyer, status: .completed, page: try PageRequest(limit: 50), by: principal("bob")).items
+        if let tea = bobsOrders.last(where: { $0.sellerID == users["lotus"]!.id }) {
+            let tin = UploadedFile(fileName: "oolong-tin.png", declaredType: "image/png", bytes: Array(Data(base64Encoded: Self.teaTinPNG)!))
+            _ = try await services.community.share(
+                order: tea.id, text: "The oolong arrived in two days, sealed and well packed. I'll buy here again.", files: [tin], by: principal("bob")
+            )
+        }
+        let oolong = try await services.community.ask(
+            about: users["lotus"]!.id, product: "Oolong", text: "Is the oolong from this spring's harvest, and how long does it keep?", by: principal("dana")
+        )
+        let bobs = try await services.community.answer(oolong.id, text: "Mine was dated April this year; sealed, it kept fine for months.", by: principal("bob"))
+        _ = try await services.community.answer(oolong.id, text: "Yes, spring harvest. Keep the tin closed and away from light: a year at least.", by: principal("lotus"))
+        _ = try await services.community.vote(bobs.id, helpful: true, by: principal("chen"))
+        _ = try await services.community.accept(bobs.id, for: oolong.id, by: principal("dana"))
+        let genuine = try await services.community.ask(about: users["shady"]!.id, product: nil, text: "Are your trinkets genuine silver?", by: principal("alice"))
+        let scam = try await services.community.answer(genuine.id, text: "Yes! Message me and pay by bank transfer to skip the fees.", by: principal("shady"))
+        let report = try await services.reports.create(
+            about: .community(.answer(scam.id)), category: .fraud, text: "Asks buyers to pay outside escrow.", by: principal("alice")
+        )
+        _ = try await services.reports.resolve(report.id, resolution: .hideContent, reasons: "Asks buyers to pay outside escrow, against the trade rules.", by: principal("mia"))
+        created.append("community: Bob's experience with Lotus and its photo in Alice's and Chen's feed (/feed); Dana's question on /merchants/\(users["lotus"]!.id)/community with Bob's accepted, buyer-marked answer and Lotus's own; Shady Deals' answer asking for a bank transfer, reported and hidden")
+    }
+
+    /// A 32×24 PNG of a green tea tin with a gold band, for the demo's shared experience.
+    static let teaTinPNG = "iVBORw0KGgoAAAANSUhEUgAAACAAAAAYCAIAAAAUMWhjAAAALElEQVR42mPQqzWiKWIYtWDUglELjBiurDenKRq1YCRYMJrRRi0YtYD2FgAAi6887qQ+xyIAAAAASUVORK5CYII="
 
     /// Who is behind the accounts: Lotus Tea House verified its e-mail and its business (a moderator
     /// approved the licence), registered its shop's origin and holds a seal from the Audit Guild;

@@ -42,7 +42,7 @@ public enum AttachmentReferenceError: DomainError, Equatable {
     public var fieldErrors: [FieldError] { [FieldError(field: "attachmentIds", message: detail)] }
 }
 
-/// Files attached to messages, evidence, reports and appeals: checked by their bytes (JPEG, PNG,
+/// Files attached to messages, evidence, reports, appeals and shared experiences: checked by their bytes (JPEG, PNG,
 /// PDF; at most 5 of 5 MiB each), stored through the `BlobStore`, and shown only to those who may
 /// see what they are attached to.
 public struct AttachmentService: Sendable {
@@ -92,7 +92,8 @@ public struct AttachmentService: Sendable {
     }
 
     /// An attachment's metadata and bytes, for someone who may see it: its uploader, the parties
-    /// of the order it concerns (messages and dispute evidence), and staff. Anyone else gets
+    /// of the order it concerns (messages and dispute evidence), the friends of an experience's
+    /// author while it is not hidden, and staff. Anyone else gets
     /// `NotFoundError`.
     public func download(_ id: AttachmentID, by principal: Principal) async throws -> (attachment: Attachment, bytes: [UInt8]) {
         let viewer = try principal.requireUser()
@@ -103,6 +104,9 @@ public struct AttachmentService: Sendable {
             if !allowed, let orderID = context.orderID, context.kind == .message || context.kind == .evidence,
                 let order = try await repositories.orders.find(orderID, lock: false) {
                 allowed = viewer.id == order.buyerID || viewer.id == order.sellerID
+            }
+            if !allowed, context.kind == .experience, let experience = try await repositories.community.experience(ExperienceID(context.id)) {
+                allowed = try await CommunityService.maySee(experience, viewer: viewer, in: repositories)
             }
             guard allowed, let bytes = try await blobs.load(sha256: attachment.sha256, in: repositories) else { return nil }
             return (attachment, bytes)

@@ -2,8 +2,8 @@ import FiduciaDomain
 import FiduciaPersistence
 import Foundation
 
-/// Complaints and reports (D2): anyone signed in reports a user, an order or a rating; moderators
-/// triage them, with a statement of reasons the reporter sees. Reports are rate limited, and a
+/// Complaints and reports (D2): anyone signed in reports a user, an order, a rating or a
+/// community post (E4); moderators triage them, with a statement of reasons the reporter sees. Reports are rate limited, and a
 /// reporter whose reports keep being dismissed sinks in the queue.
 public struct ReportService: Sendable {
     let store: Store
@@ -46,6 +46,8 @@ public struct ReportService: Sendable {
             case .rating(let rating):
                 guard let found = try await repositories.ratings.find(rating), found.publishedAt != nil else { throw ReportError.targetNotFound }
                 orderID = found.orderID
+            case .community(let content):
+                guard try await CommunityService.maySee(content, viewer: reporter, in: repositories) else { throw ReportError.targetNotFound }
             }
             let attached = try await attachments.attach(
                 uploaded: attachmentIDs, files: files, to: AttachmentContext(kind: .report, id: id.rawValue, orderID: orderID),
@@ -97,6 +99,8 @@ public struct ReportService: Sendable {
         case dismiss
         /// Hide the reported rating from profiles and scores.
         case hideRating
+        /// Hide the reported experience, question or answer from everyone but its author.
+        case hideContent
         /// Penalise a user (by default the reported user, the rating's author, or the order's seller)
         /// for a violation of the rulebook.
         case penalise(violation: String, user: UserID?)
@@ -130,6 +134,13 @@ public struct ReportService: Sendable {
                 report.action = .hideRating
                 report.reasons = StatementOfReasons(facts: reasons, rule: "Ratings that are fake, bought, or not about the trade are hidden (rating rules).",
                                                     remedy: "The rating is hidden from profiles, lists and scores.", appeal: appeal)
+            case .hideContent:
+                guard case .community(let content) = report.target else { throw ReportError.actionDoesNotFit }
+                try await CommunityService.hide(content, Hidden(reason: reasons, at: now, by: moderator.id), in: repositories)
+                report.status = .actionTaken
+                report.action = .hideContent
+                report.reasons = StatementOfReasons(facts: reasons, rule: "Community posts that deceive, harass, advertise or expose someone's personal data are hidden.",
+                                                    remedy: "The post is hidden from everyone but its author.", appeal: appeal)
             case .penalise(let code, let user):
                 let target = try await penalisedUser(report.target, chosen: user, in: repositories)
                 guard target != moderator.id else { throw AccessError.forbidden("Staff cannot penalise themselves.") }
@@ -165,6 +176,9 @@ public struct ReportService: Sendable {
         case .rating(let rating):
             guard let found = try await repositories.ratings.find(rating) else { throw ReportError.targetNotFound }
             return found.raterID
+        case .community(let content):
+            guard let author = try await CommunityService.author(of: content, in: repositories) else { throw ReportError.targetNotFound }
+            return author
         }
     }
 }

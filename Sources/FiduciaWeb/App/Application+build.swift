@@ -57,6 +57,7 @@ public func buildRouter(
     TrustPages(site: site).register(on: router)
     IdentityPages(site: site).register(on: router)
     SocialPages(site: site).register(on: router)
+    CommunityPages(site: site).register(on: router)
     LearnPages(site: site).register(on: router)
     VerificationReviewPages(site: site).register(on: router)
     CertifierPages(site: site).register(on: router)

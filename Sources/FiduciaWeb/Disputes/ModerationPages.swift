@@ -17,6 +17,9 @@ struct ModerationPages: Sendable {
         let report: ReportPages.ReportRow
         let weightPercent: Int
         let isRating: Bool
+        let isCommunity: Bool
+        /// What a reported community post says, for the moderator to judge.
+        let quoted: String?
     }
     struct QueuedAppeal: Sendable {
         let id, appellant, penalty, statement, filed: String
@@ -47,7 +50,7 @@ struct ModerationPages: Sendable {
         let view = QueuesView(
             queue: pages.rows(queue, now: now),
             open: pages.rows(open, now: now),
-            reports: reports.map { .init(report: ReportPages.row($0.report), weightPercent: Int(($0.reporterWeight * 100).rounded()), isRating: $0.report.target.kind == "rating") },
+            reports: try await queuedReports(reports),
             appeals: appeals.map { appeal, penalty in
                 .init(
                     id: appeal.id.rawValue, appellant: appellants[appeal.appellantID]?.displayName ?? appeal.appellantID.rawValue,
@@ -60,5 +63,19 @@ struct ModerationPages: Sendable {
             error: error
         )
         return site.renderer.render("moderation", page: view, request: request, status: status)
+    }
+
+    /// The report queue's rows, with the text of each reported community post.
+    private func queuedReports(_ reports: [ReportService.Queued]) async throws -> [QueuedReport] {
+        var rows: [QueuedReport] = []
+        for queued in reports {
+            var quoted: String?
+            if case .community(let content) = queued.report.target { quoted = try await services.community.text(of: content, by: site.principal) }
+            rows.append(.init(
+                report: ReportPages.row(queued.report), weightPercent: Int((queued.reporterWeight * 100).rounded()),
+                isRating: queued.report.target.kind == "rating", isCommunity: quoted != nil, quoted: quoted
+            ))
+        }
+        return rows
     }
 }

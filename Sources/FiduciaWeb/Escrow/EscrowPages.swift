@@ -168,8 +168,11 @@ struct EscrowPages: Sendable {
             let disputeReasons: [Choice]
             let messages: [DisputePages.Entry]
             let canMessage: Bool
+            /// For a party of a completed order: what they shared with friends, or the form to share.
+            let experience: ExperienceSection?
             let error: String?
         }
+        struct ExperienceSection: Sendable { let sharedText, sharedOn: String?; let canShare: Bool }
         struct DisputeLink: Sendable { let id, statusLabel, reason: String }
         struct Choice: Sendable { let value, label: String }
         let order: OrderView
@@ -205,6 +208,11 @@ struct EscrowPages: Sendable {
                 .init(action: $0.action.rawValue, amount: Money.format($0.amountMinor, $0.currency), reason: $0.reason,
                       status: $0.status.rawValue, proposedAt: PageFormat.dateTime($0.proposedAt), failure: $0.failureReason)
             }
+        }
+        var experience: OrderPageView.ExperienceSection?
+        if order.status == .completed, viewer.id == order.buyerID || viewer.id == order.sellerID {
+            let shared = try await services.community.shared(of: order.id, by: site.principal)
+            experience = .init(sharedText: shared?.text, sharedOn: shared.map { PageFormat.date($0.createdAt) }, canShare: shared == nil)
         }
         let disputes = try await services.disputes.disputes(on: order)
         let messages = try await services.messages.messages(on: order.id, page: try PageRequest(limit: 100), by: site.principal).items
@@ -271,6 +279,7 @@ struct EscrowPages: Sendable {
                 )
             },
             canMessage: viewer.id == order.buyerID || viewer.id == order.sellerID || viewer.isStaff,
+            experience: experience,
             error: error
         )
         return site.renderer.render("order", page: OrderPageView(order: view), request: request, status: status)

@@ -128,6 +128,7 @@ enum Notices {
         case "payout-requested": "Payout requested. The amount is held until the bank confirms."
         case "deposit-placed": "Deposit placed."
         case "card-saved": "Card saved."
+        case "experience-shared": "Shared with your friends. They see it in their feed and on this merchant's community page."
         case "external-linked": "Linked. You can now sign in with that account too."
         case "external-unlinked": "Unlinked."
         case "verification-decided": "Decision recorded; the person sees it in their verification centre."

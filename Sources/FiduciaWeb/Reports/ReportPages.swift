@@ -3,8 +3,8 @@ import FiduciaServices
 import Foundation
 import Hummingbird
 
-/// Reporting a user, an order or a rating, the reporter's list with outcomes, and the moderator's
-/// resolution of a report.
+/// Reporting a user, an order, a rating or a community post, the reporter's list with outcomes,
+/// and the moderator's resolution of a report.
 struct ReportPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
@@ -55,7 +55,8 @@ struct ReportPages: Sendable {
         let reports = try await services.reports.mine(by: site.principal)
         let view = MineView(
             reports: reports.map(Self.row),
-            kinds: [("user", "A user"), ("order", "An order"), ("rating", "A rating")].map { .init(value: $0.0, label: $0.1, selected: $0.0 == kind) },
+            kinds: [("user", "A user"), ("order", "An order"), ("rating", "A rating"), ("experience", "A shared experience"), ("question", "A question"),
+                    ("answer", "An answer")].map { .init(value: $0.0, label: $0.1, selected: $0.0 == kind) },
             categories: Report.Category.allCases.map { .init(value: $0.rawValue, label: Self.categoryLabel($0), selected: false) },
             targetId: request.uri.queryParameters["id"].map(String.init) ?? "",
             error: error
@@ -92,6 +93,7 @@ struct ReportPages: Sendable {
             switch form.outcome ?? "" {
             case "dismiss": resolution = .dismiss
             case "hideRating": resolution = .hideRating
+            case "hideContent": resolution = .hideContent
             case "actionTaken": resolution = .actionTaken
             case "penalise": resolution = .penalise(violation: form.violation ?? "", user: nil)
             default: throw ValidationError(field: "outcome", "Choose an outcome.")

@@ -3,12 +3,12 @@ import FiduciaDomain
 import FiduciaServices
 import Foundation
 
-/// Reports about users, orders and ratings, and their triage by moderators (D2).
+/// Reports about users, orders, ratings and community posts, and their triage by moderators (D2, E4).
 extension FiduciaAPIHandler {
     func createReport(_ input: Operations.CreateReport.Input) async throws -> Operations.CreateReport.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
         guard let target = Report.Target(kind: body.targetKind.rawValue, id: body.targetId) else {
-            throw ValidationError(field: "targetKind", "Report a user, an order or a rating.")
+            throw ValidationError(field: "targetId", "Report a user, an order, a rating, or an experience, question or answer by its id.")
         }
         let report = try await services.reports.create(
             about: target, category: Report.Category(rawValue: body.category.rawValue)!, text: body.text,
@@ -32,6 +32,7 @@ extension FiduciaAPIHandler {
         switch body.outcome {
         case .dismiss: resolution = .dismiss
         case .hideRating: resolution = .hideRating
+        case .hideContent: resolution = .hideContent
         case .actionTaken: resolution = .actionTaken
         case .penalise:
             guard let code = body.violationCode, !code.isEmpty else { throw ValidationError(field: "violationCode", "Say which violation of the rulebook applies.") }
