@@ -209,6 +209,50 @@ struct SocialAPITests {
         }
     }
 
+    /// The network view is served from the cache while nothing it depends on changed, and never
+    /// after: a published rating, a list entry, a hidden rating or an ended friendship shows at once.
+    @Test(arguments: TestDatabases.kinds)
+    func networkViewsAreCachedUntilAnEdgeChanges(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let ann = try await web.user("ann"), bob = try await web.user("bob")
+            let shop = try await web.user("shop", roles: ["seller"])
+            let admin = try await web.administrator()
+            try await befriend(web, ann, bob)
+            func verdicts() async throws -> [String] {
+                let view = try await web.request(.get, "/v1/users/\(shop.id)/network-view", token: ann.token)
+                return (view.object["voices"] as? [[String: Any]])?.compactMap { $0["verdict"] as? String } ?? []
+            }
+            func hits() async -> Int { await web.services.social.networkViewCacheStatistics().hits }
+
+            #expect(try await verdicts().isEmpty)
+            #expect(try await verdicts().isEmpty)
+            #expect(await hits() == 1)
+            // Bob's rating is published (both rated): seen at once, then cached again.
+            let order = try await web.completedTrade(buyer: bob.token, seller: shop)
+            #expect(try await web.request(.post, "/v1/orders/\(order)/rating", json: TrustAPITests.buyerRating, token: bob.token).status == .ok)
+            // An unpublished rating changes nothing: still served from the cache.
+            #expect(try await verdicts().isEmpty, "hidden until both have rated")
+            #expect(await hits() == 2)
+            #expect(try await web.request(.post, "/v1/orders/\(order)/rating", json: #"{"overall":"positive"}"#, token: shop.token).status == .ok)
+            #expect(try await verdicts() == ["tradedWell"])
+            #expect(try await verdicts() == ["tradedWell"])
+            #expect(await hits() == 3)
+            // A moderator hides Bob's rating: it no longer speaks.
+            let ratings = try await web.request(.get, "/v1/orders/\(order)/ratings", token: bob.token)
+            let ratingID = try #require((ratings.object["items"] as? [[String: Any]])?.first { $0["raterId"] as? String == bob.id }?["id"] as? String, "\(ratings.text)")
+            let report = try await web.request(.post, "/v1/reports", json: #"{"targetKind":"rating","targetId":"\#(ratingID)","category":"fakeRating","text":"Bought"}"#, token: ann.token)
+            let reportID = try #require(report.object["id"] as? String, "\(report.text)")
+            #expect(try await web.request(.post, "/v1/reports/\(reportID)/resolution", json: #"{"outcome":"hideRating","reasons":"Bought rating"}"#, token: admin).status == .ok)
+            #expect(try await verdicts().isEmpty)
+            // His list entry speaks instead; ending the friendship silences him.
+            #expect(try await web.request(.put, "/v1/me/trust-list/\(shop.id)", json: #"{"list":"warned"}"#, token: bob.token).status == .ok)
+            #expect(try await verdicts() == ["listedWarned"])
+            #expect(try await web.request(.delete, "/v1/friends/\(bob.id)", token: ann.token).status == .noContent)
+            #expect(try await verdicts().isEmpty)
+            #expect(await hits() == 3)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func aTenfoldJumpInOrdersReachesTheModeratorsQueue(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in

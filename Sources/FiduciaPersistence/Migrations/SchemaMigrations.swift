@@ -12,6 +12,7 @@ public enum SchemaMigrations {
         externalSignIn,
         social,
         community,
+        socialGeneration,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -899,6 +900,16 @@ public enum SchemaMigrations {
                 PRIMARY KEY (answer_id, voter_id)
             )
             """,
+        ]
+    }
+
+    /// One counter, raised in the transaction of every change to friendships, blocks, trust lists
+    /// and hidden ratings: a server's cache of network views is valid while it has not moved
+    /// (whichever server made the change).
+    static let socialGeneration = Migration(version: 12, name: "social generation") { _ in
+        [
+            "CREATE TABLE social_generation (id INTEGER PRIMARY KEY, generation BIGINT NOT NULL)",
+            "INSERT INTO social_generation (id, generation) VALUES (1, 0)",
         ]
     }
 }

@@ -159,6 +159,8 @@ struct SQLRatingRepository: RatingRepository {
 
     func hide(_ id: RatingID, reason: String, at now: Date) async throws {
         try await sql.raw("UPDATE ratings SET hidden_at = \(bind: now.millisecondsSince1970), hidden_reason = \(bind: reason) WHERE id = \(bind: id.rawValue)").run()
+        // A hidden rating no longer speaks in anyone's network view.
+        try await SocialGeneration.raise(sql)
     }
 
     static func encode(_ flags: Set<RatingFlag>) -> String {

@@ -8,6 +8,20 @@ public struct FriendLink: Sendable, Equatable {
     public let since: Date
 }
 
+/// What a cached network view was computed under (see `SocialRepository.networkStamp`).
+public struct NetworkStamp: Sendable, Equatable {
+    public let generation: Int64
+    public let lastPublication: Int64?
+}
+
+/// The social generation counter: raised inside the transaction of each change that can alter a
+/// network view, so that every server's cache sees it at its next read.
+enum SocialGeneration {
+    static func raise(_ sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE social_generation SET generation = generation + 1 WHERE id = 1").run()
+    }
+}
+
 /// Friends, friend requests, blocks and trust lists (E1, E2), and the network's voices about a
 /// merchant (E3).
 public protocol SocialRepository: Sendable {
@@ -50,6 +64,10 @@ public protocol SocialRepository: Sendable {
     /// viewer are left out. At most `limit` rows of each kind; the work is bounded by the
     /// merchant's ratings and list entries, not by the size of the network.
     func networkVoices(viewer: UserID, merchant: UserID, limit: Int) async throws -> [NetworkVoice]
+    /// What `networkVoices` about `merchant` depends on, cheaply: the social generation (raised by
+    /// every change to friendships, blocks, lists and hidden ratings) and the merchant's latest
+    /// publication of a rating. Voices read under an equal stamp are still true.
+    func networkStamp(merchant: UserID) async throws -> NetworkStamp
     /// Friends of `viewer` who put `merchant` on a warn list the viewer may see.
     func friendsWarning(viewer: UserID, about merchant: UserID) async throws -> [UserID]
     /// Completed orders between the two, either way round (who may list whom).
@@ -136,14 +154,17 @@ struct SQLSocialRepository: SocialRepository {
                 ON CONFLICT (user_id, friend_id) DO NOTHING
                 """).run()
         }
+        try await SocialGeneration.raise(sql)
     }
 
     func removeFriendship(_ first: UserID, _ second: UserID) async throws -> Bool {
-        try await !sql.raw("""
+        let changed = try await !sql.raw("""
             DELETE FROM friendships WHERE (user_id = \(bind: first.rawValue) AND friend_id = \(bind: second.rawValue))
                 OR (user_id = \(bind: second.rawValue) AND friend_id = \(bind: first.rawValue))
             RETURNING user_id
             """).all().isEmpty
+        if changed { try await SocialGeneration.raise(sql) }
+        return changed
     }
 
     func friends(of user: UserID, limit: Int) async throws -> [FriendLink] {
@@ -159,16 +180,20 @@ struct SQLSocialRepository: SocialRepository {
     }
 
     func block(_ blocked: UserID, by blocker: UserID, at now: Date) async throws -> Bool {
-        try await !sql.raw("""
+        let changed = try await !sql.raw("""
             INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (\(bind: blocker.rawValue), \(bind: blocked.rawValue), \(bind: now.millisecondsSince1970))
             ON CONFLICT (blocker_id, blocked_id) DO NOTHING RETURNING blocker_id
             """).all().isEmpty
+        if changed { try await SocialGeneration.raise(sql) }
+        return changed
     }
 
     func unblock(_ blocked: UserID, by blocker: UserID) async throws -> Bool {
-        try await !sql.raw("""
+        let changed = try await !sql.raw("""
             DELETE FROM blocks WHERE blocker_id = \(bind: blocker.rawValue) AND blocked_id = \(bind: blocked.rawValue) RETURNING blocker_id
             """).all().isEmpty
+        if changed { try await SocialGeneration.raise(sql) }
+        return changed
     }
 
     func blocked(by blocker: UserID, limit: Int) async throws -> [UserID] {
@@ -190,12 +215,15 @@ struct SQLSocialRepository: SocialRepository {
                 \(bind: entry.createdAt.millisecondsSince1970), \(bind: entry.updatedAt.millisecondsSince1970))
             ON CONFLICT (owner_id, merchant_id) DO UPDATE SET kind = excluded.kind, note = excluded.note, updated_at = excluded.updated_at
             """).run()
+        try await SocialGeneration.raise(sql)
     }
 
     func deleteEntry(owner: UserID, merchant: UserID) async throws -> Bool {
-        try await !sql.raw("""
+        let changed = try await !sql.raw("""
             DELETE FROM trust_list_entries WHERE owner_id = \(bind: owner.rawValue) AND merchant_id = \(bind: merchant.rawValue) RETURNING owner_id
             """).all().isEmpty
+        if changed { try await SocialGeneration.raise(sql) }
+        return changed
     }
 
     func entries(owner: UserID, limit: Int) async throws -> [TrustListEntry] {
@@ -225,6 +253,7 @@ struct SQLSocialRepository: SocialRepository {
             INSERT INTO trust_list_visibility (owner_id, kind, visibility) VALUES (\(bind: owner.rawValue), \(bind: kind.rawValue), \(bind: visibility.rawValue))
             ON CONFLICT (owner_id, kind) DO UPDATE SET visibility = excluded.visibility
             """).run()
+        try await SocialGeneration.raise(sql)
     }
 
     /// The visibility of an owner's list of an entry's kind, with the default when never chosen.
@@ -247,7 +276,7 @@ struct SQLSocialRepository: SocialRepository {
             // The merchant's ratings are few next to a network; filter them by it.
             let ratings = try await sql.raw("""
                 SELECT r.rater_id, r.overall FROM ratings r
-                WHERE r.ratee_id = \(bind: them) AND r.published_at IS NOT NULL AND r.rater_id <> \(bind: me)
+                WHERE r.ratee_id = \(bind: them) AND r.published_at IS NOT NULL AND r.hidden_at IS NULL AND r.rater_id <> \(bind: me)
                     AND r.rater_id IN (\(people)) AND \(notBlockingViewer("r.rater_id"))
                 ORDER BY r.published_at DESC, r.id DESC LIMIT \(bind: limit)
                 """).all()
@@ -271,6 +300,17 @@ struct SQLSocialRepository: SocialRepository {
             }
         }
         return voices
+    }
+
+    func networkStamp(merchant: UserID) async throws -> NetworkStamp {
+        // Each MAX is one seek down ratings_ratee (ratee, side, published_at).
+        let row = try await sql.raw("""
+            SELECT (SELECT generation FROM social_generation WHERE id = 1) AS generation,
+                (SELECT MAX(published_at) FROM ratings WHERE ratee_id = \(bind: merchant.rawValue) AND side = 'buyer') AS as_seller,
+                (SELECT MAX(published_at) FROM ratings WHERE ratee_id = \(bind: merchant.rawValue) AND side = 'seller') AS as_buyer
+            """).first()
+        let latest = [try row?.optionalInt64("as_seller"), try row?.optionalInt64("as_buyer")].compactMap { $0 ?? nil }.max()
+        return NetworkStamp(generation: try row?.int64("generation") ?? 0, lastPublication: latest)
     }
 
     func friendsWarning(viewer: UserID, about merchant: UserID) async throws -> [UserID] {

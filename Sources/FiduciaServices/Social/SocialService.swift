@@ -10,12 +10,19 @@ public struct SocialService: Sendable {
     let clock: any WallClock
     let ids: IdentifierGenerator
     let trust: TrustService
+    /// Recent network views, checked against the database's stamp before each use.
+    let networkViews = NetworkViewCache()
 
     init(store: Store, clock: any WallClock, random: any RandomSource, trust: TrustService) {
         self.store = store
         self.clock = clock
         self.ids = IdentifierGenerator(clock: clock, random: random)
         self.trust = trust
+    }
+
+    /// How often network views were served from the cache, for tests and metrics.
+    public func networkViewCacheStatistics() async -> (hits: Int, misses: Int, entries: Int) {
+        (await networkViews.hits, await networkViews.misses, await networkViews.count)
     }
 
     // MARK: Friends
@@ -218,8 +225,15 @@ public struct SocialService: Sendable {
         try await trust.sync()
         let global = await trust.trust(of: merchant).value
         guard let viewer = principal.actingUser?.id, viewer != merchant else { return NetworkTrust.view(globalTrust: global, candidates: []) }
+        let key = NetworkViewCache.Key(viewer: viewer, merchant: merchant)
+        let cache = networkViews
         let voices = try await store.read { repositories in
-            try await repositories.social.networkVoices(viewer: viewer, merchant: merchant, limit: NetworkTrust.friendOfFriendLimit)
+            // The stamp is read first: voices read after it are at least as new as it says.
+            let stamp = try await repositories.social.networkStamp(merchant: merchant)
+            if let cached = await cache.voices(for: key, stamp: stamp) { return cached }
+            let voices = try await repositories.social.networkVoices(viewer: viewer, merchant: merchant, limit: NetworkTrust.friendOfFriendLimit)
+            await cache.store(voices, for: key, stamp: stamp)
+            return voices
         }
         return NetworkTrust.view(globalTrust: global, candidates: voices)
     }
