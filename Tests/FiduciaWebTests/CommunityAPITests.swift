@@ -86,7 +86,9 @@ struct CommunityAPITests {
             let shop = try await web.user("shop", roles: ["seller"])
             _ = try await web.completedTrade(buyer: ann.token, seller: shop)
 
-            #expect(try await web.request(.post, "/v1/users/\(carl.id)/questions", json: #"{"text":"Am I honest?"}"#, token: carl.token).problemType == "/problems/not-about-yourself")
+            #expect(try await web.request(.post, "/v1/users/\(shop.id)/questions", json: #"{"text":"Am I honest?"}"#, token: shop.token).problemType == "/problems/not-about-yourself")
+            // Questions are about merchants: a buyer's account is none.
+            #expect(try await web.request(.post, "/v1/users/\(ann.id)/questions", json: #"{"text":"Is Ann honest?"}"#, token: carl.token).status == .notFound)
             let asked = try await web.request(.post, "/v1/users/\(shop.id)/questions", json: #"{"text":"Is the green tea this year's harvest?","product":"Green tea"}"#, token: carl.token)
             #expect(asked.status == .created, "\(asked.text)")
             let question = try #require(asked.object["id"] as? String)

@@ -42,6 +42,14 @@ struct ProblemCatalogTests {
         WebError.routeNotFound, WebError.methodNotAllowed, WebError.bodyTooLarge(limitBytes: 1), WebError.malformedRequest("x"),
         WebError.unsupportedMediaType("x"), WebError.csrfRejected, WebError.idempotencyKeyReused, WebError.idempotencyKeyInUse,
         WebError.idempotencyKeyInvalid, WebError.internalError,
+        SocialError.notWithYourself, SocialError.messageTooLong(limit: 280), SocialError.notAccepting, SocialError.youBlocked, SocialError.alreadyFriends,
+        SocialError.requestAlreadySent, SocialError.requestWaitingForYou, SocialError.tooManyRequests(perDay: 30), SocialError.requestNotFound,
+        SocialError.requestAlreadyAnswered, SocialError.notFriends, SocialError.notATradePartner, SocialError.noteTooLong(limit: 280),
+        SocialError.notListed, SocialError.listHidden, SocialError.messagesRefused,
+        CommunityError.orderNotFound, CommunityError.orderNotCompleted, CommunityError.alreadyShared, CommunityError.tooManyPhotos(limit: 4),
+        CommunityError.photosOnly, CommunityError.notAboutYourself, CommunityError.tooManyQuestions(perDay: 20), CommunityError.tooManyAnswers(perDay: 50),
+        CommunityError.questionNotFound, CommunityError.answerNotFound, CommunityError.experienceNotFound, CommunityError.notYourQuestion,
+        CommunityError.ownAnswer, CommunityError.alreadyHidden,
     ]
 
     @Test func everyErrorCodeIsDocumentedWithItsStatus() {

@@ -78,7 +78,7 @@ public struct CommunityService: Sendable {
 
     // MARK: Questions and answers
 
-    /// Asks a question about a merchant, or about one of their products.
+    /// Asks a question about a merchant (an account that sells), or about one of their products.
     public func ask(about merchant: UserID, product: String?, text: String, by principal: Principal) async throws -> Question {
         let asker = try principal.requireUser()
         let text = text.trimmingWhitespace()
@@ -86,7 +86,7 @@ public struct CommunityService: Sendable {
         let now = clock.now()
         let question = Question(id: ids.make(), askerID: asker.id, merchantID: merchant, product: product, text: text, createdAt: now)
         return try await store.write { repositories in
-            guard try await repositories.users.find(merchant) != nil else { throw NotFoundError(entity: "user", id: merchant.rawValue) }
+            guard let target = try await repositories.users.find(merchant), target.has(.seller) else { throw NotFoundError(entity: "merchant", id: merchant.rawValue) }
             try CommunityRules.checkQuestion(
                 by: asker.id, about: merchant, text: text, product: product,
                 askedLastDay: try await repositories.community.questionsAsked(by: asker.id, since: now.addingTimeInterval(-86_400))
