@@ -32,6 +32,20 @@ struct MigrationTests {
         }
     }
 
+    /// `/ready` asks whether the schema is current: that question must not write (not even the
+    /// bookkeeping table), so that unauthenticated probes never take the write lock.
+    @Test(arguments: TestDatabases.kinds)
+    func askingWhetherTheSchemaIsCurrentWritesNothing(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind, migrate: false) { database, _ async throws in
+            #expect(try await Migrator(database: database).isCurrent() == false)
+            await #expect(throws: (any Error).self) {
+                try await database.read { try await $0.raw("SELECT version FROM fiducia_schema_migrations").all() }
+            }
+            try await Migrator(database: database).apply(now: Date())
+            #expect(try await Migrator(database: database).isCurrent())
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func aFailedTransactionWritesNothing(_ kind: TestDatabaseKind) async throws {
         struct Boom: Error {}

@@ -87,8 +87,17 @@ public struct Migrator: Sendable {
     }
 
     /// True when every known migration has been applied.
+    /// Only reads (readiness probes call it, unauthenticated, and must never take the write lock):
+    /// a database without the bookkeeping table is simply not current.
     public func isCurrent() async throws -> Bool {
-        try await status().allSatisfy { $0.appliedAt != nil }
+        let rows: [any SQLRow]
+        do {
+            rows = try await database.read { try await $0.raw("SELECT version FROM fiducia_schema_migrations").all() }
+        } catch {
+            return false
+        }
+        let applied = Set(try rows.map { try $0.decode(column: "version", as: Int.self) })
+        return migrations.allSatisfy { applied.contains($0.version) }
     }
 
     /// The bookkeeping table is the one table that cannot itself be created by a migration.
