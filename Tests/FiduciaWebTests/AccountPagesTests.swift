@@ -9,6 +9,27 @@ import Testing
 /// The pages through the real router, as a browser without JavaScript would use them.
 @Suite("Account pages")
 struct AccountPagesTests {
+    /// A session cookie never authenticates the API, however the path is spelled: `//v1/…`, which
+    /// the router would collapse to an API route, is refused before anyone is authenticated, as are
+    /// `.` and `..` segments; a path of ours still works.
+    @Test
+    func aPageSessionNeverReachesTheAPIThroughAnOddPath() async throws {
+        try await WebHarness.run(.sqlite) { web in
+            _ = try await web.signUp("ann")
+            var browser = PageBrowser(web: web)
+            try await browser.logIn("ann")
+            #expect(try await browser.visit(.get, "/account").status == .ok)
+            #expect(try await browser.visit(.get, "/v1/users/me").status == .unauthorized)
+            for odd in ["//v1/users/me", "/v1//users/me", "/./v1/users/me", "/account/../v1/users/me", "/x/../account"] {
+                let response = try await browser.visit(.get, odd)
+                #expect(response.status == .notFound, "\(odd)")
+                #expect(!response.text.contains("ann@example.com"), "\(odd)")
+            }
+            let order = try await browser.visit(.post, "//v1/orders", form: ["sellerId": "usr_x"])
+            #expect(order.status == .notFound)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func signUpLogOutAndLogInThroughTheForms(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in

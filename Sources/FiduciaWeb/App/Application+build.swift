@@ -42,6 +42,7 @@ public func buildRouter(
     router.middlewares.add(ObservabilityMiddleware(metrics: metrics, random: services.random))
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ProblemMiddleware(pages: renderer))
+    router.middlewares.add(CanonicalPathMiddleware())
     router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
     router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
     router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration))
