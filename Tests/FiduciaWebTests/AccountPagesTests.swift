@@ -65,7 +65,17 @@ struct AccountPagesTests {
             #expect(account.text.contains("ann@example.com"))
             #expect(account.text.contains("Welcome to Fiducia"))
 
-            let logout = try await visit(.post, "/logout", form: ["csrfToken": token])
+            // The token shown before signing in is not good for the new session: tokens are bound
+            // to the session they were shown in.
+            #expect(try await visit(.post, "/logout", form: ["csrfToken": token]).status == .forbidden)
+            let sessionToken = try #require(PageBrowser.csrfToken(in: account.text))
+            #expect(sessionToken != token)
+            func signOut() async throws {
+                let page = try await visit(.get, "/account")
+                let response = try await visit(.post, "/logout", form: ["csrfToken": try #require(PageBrowser.csrfToken(in: page.text))])
+                #expect(response.status == .seeOther)
+            }
+            let logout = try await visit(.post, "/logout", form: ["csrfToken": sessionToken])
             #expect(logout.status == .seeOther)
             let signedOut = try await visit(.get, "/account")
             #expect(signedOut.status == .seeOther)
@@ -82,12 +92,15 @@ struct AccountPagesTests {
             // Browsers drop tabs and line breaks and read `\` as `/`: each of these would land on
             // another site, so none is followed; a path of ours is.
             for hostile in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "\\/evil.example", "https://evil.example", "/ /evil.example"] {
+                try await signOut()
                 let again = try await visit(.post, "/login", form: ["csrfToken": token, "email": "ann@example.com", "password": "correct horse battery", "next": hostile])
                 #expect(again.location == "/account?notice=logged-in", "\(hostile)")
             }
+            try await signOut()
             let local = try await visit(.post, "/login", form: ["csrfToken": token, "email": "ann@example.com", "password": "correct horse battery", "next": "/orders?role=buyer"])
             #expect(local.location == "/orders?role=buyer")
 
+            try await signOut()
             // Guessing is throttled on the page as in the API.
             for _ in 0..<AccountRules.logInFailureLimit {
                 _ = try await visit(.post, "/login", form: ["csrfToken": token, "email": "zed@example.com", "password": "guess guess guess"])
