@@ -97,10 +97,17 @@ public struct Store: Sendable {
 
     public var kind: DatabaseKind { database.kind }
 
-    /// Reads without a transaction.
+    /// The unit of work of the running request, if it has one on this database.
+    private var currentUnit: UnitOfWork? {
+        guard let unit = UnitOfWork.current, unit.database === database else { return nil }
+        return unit
+    }
+
+    /// Reads without a transaction (in the request's unit of work, once it wrote).
     public func read<Result: Sendable>(
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
+        if let unit = currentUnit { return try await unit.read(body) }
         let kind = database.kind
         let sealer = sealer
         return try await database.read { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
@@ -110,17 +117,49 @@ public struct Store: Sendable {
     public func snapshot<Result: Sendable>(
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
+        if let unit = currentUnit, await unit.isOpen { return try await unit.read(body) }
         let kind = database.kind
         let sealer = sealer
         return try await database.snapshot { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
     }
 
-    /// Runs `body` in one transaction: all of its writes happen, or none.
+    /// Runs `body` in one transaction: all of its writes happen, or none. Inside a request's unit
+    /// of work, the transaction is the unit's (see `UnitOfWork`).
     public func write<Result: Sendable>(
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
+        if let unit = currentUnit { return try await unit.write(body) }
         let kind = database.kind
         let sealer = sealer
         return try await database.transaction { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
+    }
+
+    /// A write that commits on its own, whatever becomes of the request around it (a log-in
+    /// attempt counts even when the request fails). Inside a unit of work, what the unit wrote so
+    /// far is committed first, so that the two never wait for each other.
+    public func writeApart<Result: Sendable>(
+        _ body: @escaping @Sendable (Repositories) async throws -> Result
+    ) async throws -> Result {
+        if let unit = currentUnit { try await unit.commitEarly() }
+        let kind = database.kind
+        let sealer = sealer
+        return try await database.transaction { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
+    }
+
+    /// Makes what the running request wrote so far durable now. Call it before anything outside
+    /// the database acts on those writes (a payment provider is asked to move money): a crash
+    /// afterwards must find them. Without a unit of work every write is already committed.
+    public func commitRequestWrites() async throws {
+        try await currentUnit?.commitEarly()
+    }
+
+    /// A unit of work for one request; `prologue` runs in its first transaction, before any write.
+    public func unitOfWork(prologue: @escaping UnitOfWork.Prologue) -> UnitOfWork {
+        UnitOfWork(database: database, sealer: sealer, prologue: prologue)
+    }
+
+    /// Runs `body` with `unit` as the request's unit of work: its writes join the unit.
+    public func run<Result: Sendable>(in unit: UnitOfWork, _ body: () async throws -> Result) async throws -> Result {
+        try await UnitOfWork.$current.withValue(unit) { try await body() }
     }
 }

@@ -54,7 +54,28 @@ struct ConventionsTests {
             #expect(first.header("Idempotent-Replayed") == nil)
             #expect(try await web.userCount() == 1)
 
-            let different = try await web.request(.post, "/v1/users", json: body.replacingOccurrences(of: "Ann", with: "Bob"), headers: ["Idempotency-Key": "signup-1"])
+            // Without signing in, a key is scoped to the whole request: a stranger's other body
+            // with the same key is a request of its own (here refused on its merits), never a
+            // collision with Ann's.
+            let stranger = try await web.request(.post, "/v1/users", json: body.replacingOccurrences(of: "Ann", with: "Bob"), headers: ["Idempotency-Key": "signup-1"])
+            #expect(stranger.problemType == "/problems/email-taken")
+
+            // Log-in takes a key too: the retry gets the same session, not a second one.
+            let credentials = #"{"email":"ann@example.com","password":"correct horse battery"}"#
+            let session = try await web.request(.post, "/v1/sessions", json: credentials, headers: ["Idempotency-Key": "login-1"])
+            let sessionAgain = try await web.request(.post, "/v1/sessions", json: credentials, headers: ["Idempotency-Key": "login-1"])
+            #expect(session.status == .created)
+            #expect(sessionAgain.header("Idempotent-Replayed") == "true")
+            #expect(sessionAgain.object["token"] as? String == session.object["token"] as? String)
+            let token = try #require(session.object["token"] as? String)
+            #expect(try await web.request(.get, "/v1/users/me", token: token).status == .ok)
+
+            // A signed-in caller's key with another body is a mistake, and said so.
+            let seller = try await web.signUp("tea", roles: ["seller"])
+            let order = #"{"sellerId":"\#(seller)","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":500}]}"#
+            let placed = try await web.request(.post, "/v1/orders", json: order, token: token, headers: ["Idempotency-Key": "order-9"])
+            #expect(placed.status == .created, "\(placed.text)")
+            let different = try await web.request(.post, "/v1/orders", json: order.replacingOccurrences(of: "500", with: "600"), token: token, headers: ["Idempotency-Key": "order-9"])
             #expect(different.status == .unprocessableContent)
             #expect(different.problemType == "/problems/idempotency-key-reused")
 
@@ -67,13 +88,13 @@ struct ConventionsTests {
 
             let invalid = try await web.request(.post, "/v1/users", json: body, headers: ["Idempotency-Key": "has space"])
             #expect(invalid.problemType == "/problems/validation-failed")
-            #expect(try await web.userCount() == 1)
+            #expect(try await web.userCount() == 2)
 
             // Without signing in, a POST that needs it is refused before any key is claimed: the
             // 401 is not stored, so the same key still works once the caller signs in.
-            let order = #"{"sellerId":"usr_nobody","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":500}]}"#
+            let strangersOrder = #"{"sellerId":"usr_nobody","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":500}]}"#
             for _ in 0..<2 {
-                let anonymous = try await web.request(.post, "/v1/orders", json: order, headers: ["Idempotency-Key": "order-1"])
+                let anonymous = try await web.request(.post, "/v1/orders", json: strangersOrder, headers: ["Idempotency-Key": "order-1"])
                 #expect(anonymous.status == .unauthorized)
                 #expect(anonymous.header("Idempotent-Replayed") == nil)
             }

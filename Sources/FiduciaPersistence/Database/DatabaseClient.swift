@@ -13,7 +13,7 @@ public enum DatabaseKind: String, Sendable {
 ///
 /// Everything several Fiducia servers share lives behind this protocol. A request reads with
 /// `read` and writes with exactly one `transaction`, so no request can leave half-written state.
-public protocol DatabaseClient: Sendable {
+public protocol DatabaseClient: AnyObject, Sendable {
     var kind: DatabaseKind { get }
 
     /// Runs `body` on a connection without a transaction. Use it for reads.
@@ -34,6 +34,10 @@ public protocol DatabaseClient: Sendable {
     func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result
+
+    /// Opens a transaction that stays open until the returned handle commits or rolls it back
+    /// (see `UnitOfWork`). The caller must end it, on every path.
+    func begin() async throws -> any OpenTransaction
 
     /// Closes every connection. The client must not be used afterwards.
     func close() async

@@ -109,8 +109,73 @@ public final class PostgresDatabaseClient: DatabaseClient {
         }
     }
 
+    public func begin() async throws -> any OpenTransaction {
+        // PostgresNIO lends connections only for the length of a closure: a task holds the
+        // closure open until the handle says how the transaction ends.
+        let (connections, lend) = AsyncThrowingStream.makeStream(of: PostgresConnection.self)
+        let (decisions, decide) = AsyncStream.makeStream(of: Bool.self)
+        let logger = logger
+        let holder = Task {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    lend.yield(connection)
+                    lend.finish()
+                    var keep = false
+                    for await decision in decisions {
+                        keep = decision
+                        break
+                    }
+                    if keep {
+                        try await connection.query("COMMIT", logger: logger)
+                    } else {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                    }
+                }
+            } catch {
+                lend.finish(throwing: error)
+                throw error
+            }
+        }
+        for try await connection in connections {
+            return PostgresOpenTransaction(sql: connection.sql(queryLogLevel: .trace), decide: decide, holder: holder)
+        }
+        // The stream ended without a connection or an error: only when the task was cancelled.
+        throw CancellationError()
+    }
+
     public func close() async {
         runTask.cancel()
         await runTask.value
+    }
+}
+
+/// A transaction on a connection lent by PostgresNIO's pool until `commit` or `rollback`.
+private final class PostgresOpenTransaction: OpenTransaction {
+    let sql: any SQLDatabase
+    private let decide: AsyncStream<Bool>.Continuation
+    private let holder: Task<Void, any Error>
+
+    init(sql: any SQLDatabase, decide: AsyncStream<Bool>.Continuation, holder: Task<Void, any Error>) {
+        self.sql = sql
+        self.decide = decide
+        self.holder = holder
+    }
+
+    func commit() async throws {
+        decide.yield(true)
+        decide.finish()
+        try await holder.value
+    }
+
+    func rollback() async {
+        decide.yield(false)
+        decide.finish()
+        _ = try? await holder.value
+    }
+
+    deinit {
+        // A handle dropped without an ending (a bug) rolls back and gives its connection back.
+        decide.finish()
     }
 }

@@ -8,25 +8,28 @@ import SQLiteKit
 /// The embedded database: one SQLite file, in WAL mode with durable commits.
 ///
 /// SQLite allows one writer at a time, so all transactions go through a single writer connection,
-/// taken in turn; several reader connections serve reads in parallel (WAL readers never block the
-/// writer). This is the right shape for one Fiducia server. Several servers need PostgreSQL.
+/// where concurrent transactions are committed in groups that share one fsync (`SQLiteGroupCommit`);
+/// several reader connections serve reads in parallel (WAL readers never block the writer). This
+/// is the right shape for one Fiducia server. Several servers need PostgreSQL.
 public final class SQLiteDatabaseClient: DatabaseClient {
     public let kind = DatabaseKind.sqlite
     public let path: String
-    private let writer: ConnectionPool<SQLiteConnection>
+    private let writerConnection: SQLiteConnection
+    private let writer: SQLiteGroupCommit
     private let readers: ConnectionPool<SQLiteConnection>
     private let threadPool: NIOThreadPool
     private let logger: Logger
 
     private init(
         path: String,
-        writer: ConnectionPool<SQLiteConnection>,
+        writer: SQLiteConnection,
         readers: ConnectionPool<SQLiteConnection>,
         threadPool: NIOThreadPool,
         logger: Logger
     ) {
         self.path = path
-        self.writer = writer
+        self.writerConnection = writer
+        self.writer = SQLiteGroupCommit(connection: writer)
         self.readers = readers
         self.threadPool = threadPool
         self.logger = logger
@@ -62,7 +65,7 @@ public final class SQLiteDatabaseClient: DatabaseClient {
             }
             return SQLiteDatabaseClient(
                 path: path,
-                writer: ConnectionPool([writer]),
+                writer: writer,
                 readers: ConnectionPool(readers),
                 threadPool: threadPool,
                 logger: logger
@@ -125,29 +128,52 @@ public final class SQLiteDatabaseClient: DatabaseClient {
     public func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
-        try await writer.withConnection { connection in
-            // IMMEDIATE takes the write lock at the start, so a transaction never has to upgrade
-            // a read lock (which could fail with SQLITE_BUSY halfway through).
-            try await Self.execute(connection, "BEGIN IMMEDIATE")
-            do {
-                let result = try await body(connection.sql(queryLogLevel: .trace))
-                try await Self.execute(connection, "COMMIT")
-                return result
-            } catch {
-                do {
-                    try await Self.execute(connection, "ROLLBACK")
-                } catch let rollbackError {
-                    logger.error("SQLite rollback failed", metadata: ["error": "\(rollbackError)"])
-                }
-                throw error
-            }
+        try await writer.enter()
+        let result: Result
+        do {
+            result = try await body(writerConnection.sql(queryLogLevel: .trace))
+        } catch {
+            // The body's own error is the answer; its writes are undone whatever the group does.
+            try? await writer.leave(keep: false)
+            throw error
         }
+        try await writer.leave(keep: true)
+        return result
+    }
+
+    public func begin() async throws -> any OpenTransaction {
+        try await writer.enter()
+        return SQLiteOpenTransaction(sql: writerConnection.sql(queryLogLevel: .trace), writer: writer)
+    }
+
+    /// How many physical commits carried how many transactions, since the database was opened.
+    public func groupCommitStatistics() async -> (groups: Int, transactions: Int) {
+        (await writer.groupsCommitted, await writer.transactionsCommitted)
     }
 
     public func close() async {
-        for connection in writer.all + readers.all {
+        for connection in [writerConnection] + readers.all {
             try? await connection.close()
         }
         try? await threadPool.shutdownGracefully()
+    }
+}
+
+/// A caller's savepoint in the writer's open group (see `SQLiteGroupCommit`).
+private final class SQLiteOpenTransaction: OpenTransaction {
+    let sql: any SQLDatabase
+    private let writer: SQLiteGroupCommit
+
+    init(sql: any SQLDatabase, writer: SQLiteGroupCommit) {
+        self.sql = sql
+        self.writer = writer
+    }
+
+    func commit() async throws {
+        try await writer.leave(keep: true)
+    }
+
+    func rollback() async {
+        try? await writer.leave(keep: false)
     }
 }

@@ -7,6 +7,9 @@ public protocol IdempotencyRepository: Sendable {
     /// Claims `key` for a request whose method, path and body hash to `requestHash`. A claim that is
     /// not completed within `lockDuration` (because the server died) can be claimed again.
     func claim(scope: String, key: String, requestHash: String, now: Date, lockDuration: TimeInterval) async throws -> IdempotencyClaim
+    /// What a claim would find, without claiming: nil when the key is free (unused, or its
+    /// earlier attempt died and its lock ran out).
+    func lookup(scope: String, key: String, requestHash: String, now: Date) async throws -> IdempotencyClaim?
     func complete(scope: String, key: String, response: StoredResponse) async throws
     /// Forgets a claim whose request failed in a way worth retrying (a server error).
     func release(scope: String, key: String) async throws
@@ -42,14 +45,8 @@ struct SQLIdempotencyRepository: IdempotencyRepository {
             // Purged between the two statements: treat as in progress; the client retries.
             return .inProgress
         }
-        guard try row.string("request_hash") == requestHash else { return .requestMismatch }
-        if let status = try row.optionalInt64("status_code") {
-            let headers = try JSONDecoder().decode([String: String].self, from: Data((try row.optionalString("response_headers") ?? "{}").utf8))
-            let body = try row.optionalString("response_body").map { try sealer.open($0, wrappedKey: nil) } ?? []
-            return .replay(StoredResponse(status: Int(status), headers: headers, body: body))
-        }
+        if let found = try found(row, requestHash: requestHash, now: now) { return found }
         let previousLock = try row.optionalInt64("locked_until") ?? 0
-        if previousLock > now.millisecondsSince1970 { return .inProgress }
         // The earlier attempt never finished (its server died): take the key over.
         let taken = try await sql.raw("""
             UPDATE idempotency_keys SET locked_until = \(bind: lockedUntil)
@@ -57,6 +54,27 @@ struct SQLIdempotencyRepository: IdempotencyRepository {
             RETURNING scope
             """).first()
         return taken == nil ? .inProgress : .claimed
+    }
+
+    func lookup(scope: String, key: String, requestHash: String, now: Date) async throws -> IdempotencyClaim? {
+        guard let row = try await sql.raw("""
+            SELECT request_hash, locked_until, status_code, response_headers, response_body FROM idempotency_keys
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)
+            """).first()
+        else { return nil }
+        return try found(row, requestHash: requestHash, now: now)
+    }
+
+    /// What a key's row says to a request: another request's key, a stored answer, a request
+    /// still running; nil when the row's request died (its lock ran out).
+    private func found(_ row: any SQLRow, requestHash: String, now: Date) throws -> IdempotencyClaim? {
+        guard try row.string("request_hash") == requestHash else { return .requestMismatch }
+        if let status = try row.optionalInt64("status_code") {
+            let headers = try JSONDecoder().decode([String: String].self, from: Data((try row.optionalString("response_headers") ?? "{}").utf8))
+            let body = try row.optionalString("response_body").map { try sealer.open($0, wrappedKey: nil) } ?? []
+            return .replay(StoredResponse(status: Int(status), headers: headers, body: body))
+        }
+        return (try row.optionalInt64("locked_until") ?? 0) > now.millisecondsSince1970 ? .inProgress : nil
     }
 
     func complete(scope: String, key: String, response: StoredResponse) async throws {

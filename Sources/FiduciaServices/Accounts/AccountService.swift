@@ -128,7 +128,9 @@ public struct AccountService: Sendable {
         // Every attempt counts as a failure until it succeeds, and the count and the record are one
         // step per address: a burst of concurrent guesses gets exactly the allowed number checked.
         // Checked before the password, so that guessing stops being possible, not just visible.
-        try await store.write { repositories in
+        // Committed apart from the request, so that a failed request still counts, and before
+        // the password hash is checked, which must never hold the database's write lock.
+        try await store.writeApart { repositories in
             try await repositories.sessions.lockLogInAttempts(email: normalized)
             let failures = try await repositories.sessions.failedLogIns(email: normalized, since: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds))
             guard AccountRules.mayAttemptLogIn(recentFailures: failures) else { throw AccessError.tooManyLogInAttempts }

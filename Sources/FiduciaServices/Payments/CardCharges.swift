@@ -59,6 +59,8 @@ public struct CardCharges: Sendable {
     /// Step 2: asks the provider. If it does not answer, the outcome is unknown: reconciliation
     /// finds it out, and the caller is told so.
     func charge(_ attempt: ChargeAttempt) async throws -> ChargeOutcome {
+        // The attempt and its reconciliation must be on disk before the card can be charged.
+        try await store.commitRequestWrites()
         do {
             return try await provider.charge(ChargeRequest(
                 idempotencyKey: attempt.idempotencyKey, amountMinor: attempt.amountMinor, currency: attempt.currency, cardToken: attempt.cardToken

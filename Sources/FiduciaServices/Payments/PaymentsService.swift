@@ -135,6 +135,8 @@ public struct PaymentsService: Sendable {
     }
 
     private func askProvider(toPay id: PayoutID) async throws -> PayoutOutcome? {
+        // The hold and the submission job must be on disk before the provider can pay out.
+        try await store.commitRequestWrites()
         guard let payout = try await store.read({ try await $0.payments.payout(id, lock: false) }), payout.status == .pending, payout.submittedAt == nil else {
             return nil
         }

@@ -3,27 +3,31 @@ import FiduciaServices
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OpenAPIRuntime
 
 /// `Idempotency-Key` on API POSTs: the first request with a key runs and its response is stored;
 /// a retry with the same key and body gets the stored response (marked `Idempotent-Replayed: true`);
-/// the same key with a different request gets 422; a retry while the first is still running gets 409.
+/// the same key with a different request gets 422; a retry while the first is still running waits
+/// for it (or gets 409 if the first committed part of its work early and is still busy).
 ///
-/// Keys are scoped to the caller, so two clients cannot collide. Server errors (5xx) are not
-/// stored: the key is released so that the retry runs again.
+/// The request runs in a unit of work (`IdempotencyService.unit`): its first write claims the key
+/// and its answer is stored in the same transaction as its writes, so that no crash can leave a
+/// done request without its answer. Keys are scoped to the caller, so two clients cannot collide;
+/// the two anonymous POSTs (sign-up and log-in) are scoped by their whole request, so strangers
+/// never share a key. Server errors (5xx) are not stored: the request is rolled back and the key
+/// freed, so that a retry runs again.
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let idempotency: IdempotencyService
     let configuration: WebConfiguration
-    /// These POSTs return a fresh secret each time, which must not be stored for replay.
-    static var exemptPaths: Set<String> { ["/v1/sessions", "/v1/api-clients"] }
-    /// The only POST anyone may send without signing in. Any other unauthenticated request is
-    /// refused by its handler before a key is claimed or an answer stored: strangers share the
-    /// anonymous scope, and a stored 401 would say nothing useful to a retry.
-    static var anonymousPaths: Set<String> { ["/v1/users"] }
+    /// The only POSTs anyone may send without signing in. Any other unauthenticated request is
+    /// refused by its handler before a key is looked at: a stored 401 would say nothing useful.
+    static var anonymousPaths: Set<String> { ["/v1/users", "/v1/sessions"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, request.uri.path.hasPrefix("/v1/"), !Self.exemptPaths.contains(request.uri.path),
+        let principal = RequestScope.current.principal
+        guard request.method == .post, request.uri.path.hasPrefix("/v1/"),
             let key = request.headers[.idempotencyKey],
-            RequestScope.current.principal != .anonymous || Self.anonymousPaths.contains(request.uri.path)
+            principal != .anonymous || Self.anonymousPaths.contains(request.uri.path)
         else {
             return try await next(request, context)
         }
@@ -35,9 +39,27 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         var fingerprint = Array("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8)
         fingerprint.append(contentsOf: body.readableBytesView)
         let requestHash = SecretToken.sha256Hex(fingerprint)
-        let scope = RequestScope.current.principal.scopeKey
+        let scope = principal == .anonymous ? "anonymous:\(requestHash)" : principal.scopeKey
 
-        switch try await idempotency.claim(scope: scope, key: key, requestHash: requestHash) {
+        // A request that lost the race for its key between the lookup and its first write looks
+        // again: by then the winner has committed, and its answer is there to replay.
+        for _ in 0..<3 {
+            if let found = try await idempotency.lookup(scope: scope, key: key, requestHash: requestHash) {
+                return try answer(found)
+            }
+            do {
+                return try await run(request, context: context, next: next, scope: scope, key: key, requestHash: requestHash)
+            } catch let lost as IdempotencyService.ClaimLost where lost.claim != .inProgress {
+                return try answer(lost.claim)
+            } catch is IdempotencyService.ClaimLost {
+                continue
+            }
+        }
+        throw WebError.idempotencyKeyInUse
+    }
+
+    private func answer(_ claim: IdempotencyClaim) throws -> Response {
+        switch claim {
         case .replay(let stored):
             var headers = HTTPFields()
             for (name, value) in stored.headers {
@@ -47,49 +69,72 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             return Response(status: .init(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         case .requestMismatch:
             throw WebError.idempotencyKeyReused
-        case .inProgress:
+        case .inProgress, .claimed:
             throw WebError.idempotencyKeyInUse
-        case .claimed:
-            break
         }
-
-        let response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            // Named errors are answers too and are stored like any other; unknown ones are server
-            // errors, and transient ones (a payment still being settled) may come out otherwise
-            // later: for those the key is released so that a retry runs again.
-            let problem = Problem.from(error, logger: RequestScope.current.logger)
-            guard problem.status < 500, !((error as? any DomainError)?.isTransient ?? false) else {
-                try await idempotency.release(scope: scope, key: key)
-                throw error
-            }
-            let problemResponse = problem.response(requestID: RequestScope.current.requestID)
-            return try await store(problemResponse, scope: scope, key: key)
-        }
-        guard response.status.code < 500 else {
-            try await idempotency.release(scope: scope, key: key)
-            return response
-        }
-        return try await store(response, scope: scope, key: key)
     }
 
-    /// Reads the response body, stores the response under the key, and returns an equal response.
-    private func store(_ response: Response, scope: String, key: String) async throws -> Response {
+    private func run(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response, scope: String, key: String, requestHash: String
+    ) async throws -> Response {
+        let unit = idempotency.unit(scope: scope, key: key, requestHash: requestHash)
+        let outcome: Result<(response: Response, body: [UInt8]), any Error>
+        do {
+            // The body is read inside the unit too: the response's bytes are stored before commit.
+            outcome = .success(try await idempotency.run(in: unit) { try await collected(next(request, context)) })
+        } catch {
+            // The OpenAPI layer wraps what handlers throw.
+            if let lost = (error as? IdempotencyService.ClaimLost) ?? ((error as? ServerError)?.underlyingError as? IdempotencyService.ClaimLost) {
+                throw lost
+            }
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let answer) where answer.response.status.code < 500:
+            return try await store(answer, in: unit, scope: scope, key: key)
+        case .success(let answer):
+            try await idempotency.abandon(unit, scope: scope, key: key)
+            return answer.response
+        case .failure(let error):
+            // Named errors are answers too and are stored like any other; unknown ones are server
+            // errors, rolled back with the key freed. Transient ones (a payment still being
+            // settled) keep the request's writes but free the key: a retry may be answered otherwise.
+            let problem = Problem.from(error, logger: RequestScope.current.logger)
+            if problem.status >= 500 && !((error as? any DomainError)?.isTransient ?? false) {
+                try await idempotency.abandon(unit, scope: scope, key: key)
+                throw error
+            }
+            if (error as? any DomainError)?.isTransient ?? false {
+                try await idempotency.commitWithoutAnswer(unit, scope: scope, key: key)
+                throw error
+            }
+            let response = try await collected(problem.response(requestID: RequestScope.current.requestID))
+            return try await store(response, in: unit, scope: scope, key: key)
+        }
+    }
+
+    /// Stores the response under the key with the request's writes, and commits them.
+    private func store(_ answer: (response: Response, body: [UInt8]), in unit: IdempotencyService.Unit, scope: String, key: String) async throws -> Response {
+        var headers: [String: String] = [:]
+        for field in answer.response.headers where field.name != .requestID {
+            headers[field.name.canonicalName] = field.value
+        }
+        let stored = StoredResponse(status: answer.response.status.code, headers: headers, body: answer.body)
+        try await idempotency.complete(unit, scope: scope, key: key, response: stored)
+        return answer.response
+    }
+
+    /// Reads a response's body (API responses are small JSON documents) and returns an equal
+    /// response with the bytes.
+    private func collected(_ response: Response) async throws -> (response: Response, body: [UInt8]) {
         let collector = BodyCollector()
         try await response.body.write(collector)
         let bytes = collector.bytes()
-        var headers: [String: String] = [:]
-        for field in response.headers where field.name != .requestID {
-            headers[field.name.canonicalName] = field.value
-        }
-        try await idempotency.complete(scope: scope, key: key, response: StoredResponse(status: response.status.code, headers: headers, body: bytes))
-        return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return (Response(status: response.status, headers: response.headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes))), bytes)
     }
 }
 
-/// A response body writer that keeps what is written (API responses are small JSON documents).
+/// A response body writer that keeps what is written.
 private struct BodyCollector: ResponseBodyWriter {
     private final class Storage: @unchecked Sendable {
         var buffer = ByteBuffer()
