@@ -38,6 +38,9 @@ swift test --skip-build
 echo "==> smoke test: fiducia serve with no configuration"
 scripts/smoke-test.sh
 
+echo "==> crash test: trading through SIGKILLs, on SQLite and PostgreSQL"
+scripts/crash-test.sh 10 4
+
 echo "==> mail test: a verification code through a real SMTP server"
 scripts/mail-test.sh
 

@@ -104,6 +104,10 @@ struct Configuration: Sendable {
             meaning: "Seconds after a card charge starts when reconciliation finishes it if the charge did not (a crash, a silent provider)") {
             $0.settings.chargeReconcileSeconds = Double(try integer($1, name: "FIDUCIA_CHARGE_RECONCILE_SECONDS", range: 1...86_400))
         },
+        Key(name: "FIDUCIA_IDEMPOTENCY_LOCK_SECONDS", defaultValue: "60",
+            meaning: "Seconds an unanswered Idempotency-Key stays held after its request committed part of its work (a card charge) and its server died; then a retry takes it over") {
+            $0.settings.idempotencyLockSeconds = Double(try integer($1, name: "FIDUCIA_IDEMPOTENCY_LOCK_SECONDS", range: 1...86_400))
+        },
         Key(name: "FIDUCIA_REFERENCE_CURRENCY", defaultValue: "EUR", meaning: "The currency security deposits are valued in for the credit score") {
             guard let currency = Currency($1.uppercased()) else { throw ConfigurationError.invalid("FIDUCIA_REFERENCE_CURRENCY", $1) }
             $0.settings.exchangeRates = ExchangeRates(reference: currency, rates: $0.settings.exchangeRates.rates)

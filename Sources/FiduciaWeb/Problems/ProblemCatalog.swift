@@ -45,6 +45,8 @@ enum ProblemCatalog {
               explanation: "The Idempotency-Key was already used with a different method, path or body. Use a new key for a new request."),
         Entry(code: "idempotency-key-in-use", status: 409, title: "Request already in progress",
               explanation: "A request with the same Idempotency-Key is still running. Retry shortly to get its response."),
+        Entry(code: "database-busy", status: 503, title: "The database is busy",
+              explanation: "No write could start within 30 seconds: the server is overloaded. Nothing was changed; retry the request (with its Idempotency-Key) in a moment."),
         Entry(code: "too-many-log-in-attempts", status: 429, title: "Too many log-in attempts",
               explanation: "After 10 wrong passwords for one account within 15 minutes, log-ins to it are refused until the 15 minutes have passed."),
         Entry(code: "illegal-transition", status: 409, title: "Not possible in this order state",
