@@ -14,7 +14,8 @@ struct Options: Sendable {
     var baseURL = "http://127.0.0.1:8080"
     var trades = 2_000
     var concurrency = 16
-    var people = 8
+    /// Buyers, and as many sellers: hundreds, so that the hot rows are the platform's, not a few users'.
+    var people = 200
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -25,7 +26,7 @@ struct Options: Sendable {
             case "--concurrency": concurrency = Int(iterator.next() ?? "") ?? concurrency
             case "--people": people = Int(iterator.next() ?? "") ?? people
             default:
-                print("usage: fiducia-bench [--base-url URL] [--trades N] [--concurrency C] [--people P]")
+                print("usage: fiducia-bench [--base-url URL[,URL...]] [--trades N] [--concurrency C] [--people P]")
                 exit(2)
             }
         }
@@ -40,14 +41,19 @@ struct API: Sendable {
     let client: HTTPClient
     let base: String
 
+    /// The same API at another server of the deployment.
+    func at(_ base: String) -> API { API(client: client, base: base) }
+
+    /// Every POST carries an Idempotency-Key, as a careful marketplace sends them.
     func post(_ path: String, _ body: String, token: String? = nil) async throws -> [String: Any] {
-        try await send(.POST, path, body, token: token)
+        try await send(.POST, path, body, token: token, key: UUID().uuidString)
     }
 
-    func send(_ method: HTTPMethod, _ path: String, _ body: String?, token: String?) async throws -> [String: Any] {
+    func send(_ method: HTTPMethod, _ path: String, _ body: String?, token: String?, key: String? = nil) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
+        if let key { request.headers.add(name: "Idempotency-Key", value: key) }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await client.execute(request, timeout: .seconds(30))
@@ -73,7 +79,9 @@ struct Bench {
     static func main() async throws {
         let options = Options(CommandLine.arguments)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.concurrency * 2)))
-        let api = API(client: client, base: options.baseURL)
+        // Several servers of one deployment: --base-url A,B; workers take turns among them.
+        let bases = options.baseURL.split(separator: ",").map(String.init)
+        let api = API(client: client, base: bases[0])
         let run = String(UUID().uuidString.prefix(8)).lowercased()
 
         // Buyers and sellers (bcrypt makes this part slow; it is not measured).
@@ -87,6 +95,7 @@ struct Bench {
                 let token = session["token"] as! String
                 if role == "buyer" { buyers.append(token) } else { sellers.append((created["id"] as! String, token)) }
             }
+            if (index + 1) % 50 == 0 { print("  \(index + 1) of \(options.people) buyers and sellers signed up") }
         }
 
         let recorder = Recorder()
@@ -97,6 +106,7 @@ struct Bench {
         let started = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<concurrency {
+                let api = api.at(bases[worker % bases.count])
                 group.addTask {
                     var index = worker
                     while await counter.next() {
