@@ -83,11 +83,38 @@ struct AccountRepositoryTests {
                 try await repositories.users.insert(ann, passwordHash: nil)
                 try await repositories.sessions.insert(session, tokenHash: "t1")
             }
-            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "t1", at: now) } == session)
-            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "t1", at: now.addingTimeInterval(61)) } == nil)
+            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "t1", at: now, idleSince: now.addingTimeInterval(-60)) } == session)
+            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "t1", at: now.addingTimeInterval(61), idleSince: now.addingTimeInterval(-60)) } == nil)
             try await store.write { try await $0.sessions.revoke(session.id, at: now) }
-            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "t1", at: now) } == nil)
+            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "t1", at: now, idleSince: now.addingTimeInterval(-60)) } == nil)
             #expect(try await store.write { try await $0.sessions.deleteExpired(before: now.addingTimeInterval(120)) } == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func idleSessionsEndAndANewPasswordEndsThemAll(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database, _ async throws in
+            let store = try await TestDatabases.store(database)
+            let ann = user(1)
+            let week = 7 * 86_400.0
+            let phone = Session(id: SessionID("ses_phone"), userID: ann.id, kind: .bearer, createdAt: now, expiresAt: now.addingTimeInterval(5 * week))
+            let laptop = Session(id: SessionID("ses_laptop"), userID: ann.id, kind: .browser, createdAt: now, expiresAt: now.addingTimeInterval(5 * week))
+            try await store.write { repositories in
+                try await repositories.users.insert(ann, passwordHash: nil)
+                try await repositories.sessions.insert(phone, tokenHash: "phone")
+                try await repositories.sessions.insert(laptop, tokenHash: "laptop")
+            }
+            // Unused for more than the idle timeout: ended, though its lifetime is not over.
+            let later = now.addingTimeInterval(week + 1)
+            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "phone", at: later, idleSince: later.addingTimeInterval(-week)) } == nil)
+            // Used in between: still open, and its last use is known.
+            let used = now.addingTimeInterval(week / 2)
+            try await store.write { try await $0.sessions.touch(laptop.id, at: used) }
+            let active = try await store.read { try await $0.sessions.findActive(tokenHash: "laptop", at: later, idleSince: later.addingTimeInterval(-week)) }
+            #expect(active?.lastUsedAt == used)
+            // A new password ends every session of the account.
+            #expect(try await store.write { try await $0.sessions.revokeAll(of: ann.id, at: later) } == 2)
+            #expect(try await store.read { try await $0.sessions.findActive(tokenHash: "laptop", at: later, idleSince: now) } == nil)
         }
     }
 }

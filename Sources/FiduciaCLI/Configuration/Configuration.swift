@@ -58,7 +58,7 @@ struct Configuration: Sendable {
             guard let format = LogFormat(rawValue: $1.lowercased()) else { throw ConfigurationError.invalid("FIDUCIA_LOG_FORMAT", $1) }
             $0.logFormat = format
         },
-        Key(name: "FIDUCIA_SECURE_COOKIES", defaultValue: "false", meaning: "Mark cookies Secure; set to true whenever Fiducia is served over HTTPS") {
+        Key(name: "FIDUCIA_SECURE_COOKIES", defaultValue: "false", meaning: "Mark cookies Secure and send HSTS; true whenever Fiducia is served over HTTPS (implied by an https:// FIDUCIA_PUBLIC_URL)") {
             $0.web.secureCookies = try boolean($1, name: "FIDUCIA_SECURE_COOKIES")
         },
         Key(name: "FIDUCIA_MAX_BODY_BYTES", defaultValue: "65536", meaning: "Largest accepted request body, in bytes") {
@@ -176,6 +176,9 @@ struct Configuration: Sendable {
         for key in keys {
             if let value = values[key.name] { try key.apply(&configuration, value) }
         }
+        // A site whose public address is HTTPS is served over HTTPS: its cookies must never
+        // travel in plain HTTP, and browsers are told so (HSTS).
+        if configuration.settings.publicURL.hasPrefix("https://") { configuration.web.secureCookies = true }
         if values["FIDUCIA_PUBLIC_URL"] == nil {
             let host = configuration.web.host == "0.0.0.0" || configuration.web.host == "::" ? "127.0.0.1" : configuration.web.host
             configuration.settings.publicURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(configuration.web.port)"

@@ -67,6 +67,20 @@ public enum AccountRules {
     /// - Only an administrator may grant moderator, admin or certifier.
     /// - A person signing up with an external account (`signedInElsewhere`) has no password: the
     ///   OpenID provider vouched for them.
+    /// Characters that make a name look like another: bidirectional overrides, embeddings and
+    /// isolates (which can turn "Alice‮ecilA" into a look-alike), zero-width characters and other
+    /// invisible format characters, and control characters.
+    public static func hasDeceptiveCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            switch scalar.value {
+            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: true  // direction marks, embeddings, overrides, isolates
+            case 0x200B...0x200D, 0x2060...0x2064, 0xFEFF, 0x180E, 0x00AD: true  // zero-width and invisible characters
+            case 0x0000...0x001F, 0x007F...0x009F: true  // control characters
+            default: scalar.properties.generalCategory == .format
+            }
+        }
+    }
+
     public static func validate(_ request: NewUser, by principal: Principal, signedInElsewhere: Bool = false) throws(ValidationError) -> ValidatedNewUser {
         var validator = Validator()
         let email = normalizeEmail(request.email)
@@ -77,6 +91,11 @@ public enum AccountRules {
             displayNameLength.contains(displayName.count) && !displayName.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }),
             field: "displayName",
             "The display name must be 1 to 80 characters on one line."
+        )
+        validator.check(
+            !hasDeceptiveCharacters(displayName),
+            field: "displayName",
+            "The display name may not contain invisible characters or characters that reverse the direction of text."
         )
 
         let isAdmin = principal.actingUser?.has(.admin) ?? false

@@ -94,14 +94,19 @@ public struct Session: Sendable, Equatable, IdentifierPrefixed {
     public let userID: UserID
     public let kind: Kind
     public let createdAt: Date
+    /// The absolute end of the session, however active it is.
     public let expiresAt: Date
+    /// When the session was last seen in use (recorded at most every few minutes); a session idle
+    /// for longer than the idle timeout ends.
+    public let lastUsedAt: Date
 
-    public init(id: SessionID, userID: UserID, kind: Kind, createdAt: Date, expiresAt: Date) {
+    public init(id: SessionID, userID: UserID, kind: Kind, createdAt: Date, expiresAt: Date, lastUsedAt: Date? = nil) {
         self.id = id
         self.userID = userID
         self.kind = kind
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt ?? createdAt
     }
 
     public func isExpired(at now: Date) -> Bool { now >= expiresAt }

@@ -45,6 +45,8 @@ struct SQLAPIClientRepository: APIClientRepository {
 public protocol ServerSecretRepository: Sendable {
     /// The secret named `name`, creating it from `candidate` if it does not exist yet.
     func secret(named name: String, orInsert candidate: String, at now: Date) async throws -> String
+    /// The secret named `name`, if it exists (a read: no write lock).
+    func existingSecret(named name: String) async throws -> String?
 }
 
 struct SQLServerSecretRepository: ServerSecretRepository {
@@ -59,5 +61,9 @@ struct SQLServerSecretRepository: ServerSecretRepository {
             preconditionFailure("the server secret \(name) was just inserted")
         }
         return try row.string("secret")
+    }
+
+    func existingSecret(named name: String) async throws -> String? {
+        try await sql.raw("SELECT secret FROM server_secrets WHERE name = \(bind: name)").first()?.string("secret")
     }
 }

@@ -5,8 +5,13 @@ import SQLKit
 /// Stores sessions by the hash of their secret token; the token itself is never stored.
 public protocol SessionRepository: Sendable {
     func insert(_ session: Session, tokenHash: String) async throws
-    /// The unrevoked, unexpired session whose token hashes to `tokenHash`.
-    func findActive(tokenHash: String, at now: Date) async throws -> Session?
+    /// The session whose token hashes to `tokenHash`, unless it was revoked, has expired, or was
+    /// last used before `idleSince`.
+    func findActive(tokenHash: String, at now: Date, idleSince: Date) async throws -> Session?
+    /// Records that the session is in use at `now`.
+    func touch(_ id: SessionID, at now: Date) async throws
+    /// Revokes every session of `user` (its password changed); returns how many.
+    func revokeAll(of user: UserID, at now: Date) async throws -> Int
     func revoke(_ id: SessionID, at now: Date) async throws
     /// Deletes sessions that expired before `cutoff`; returns how many.
     func deleteExpired(before cutoff: Date) async throws -> Int
@@ -36,10 +41,11 @@ struct SQLSessionRepository: SessionRepository {
             """).run()
     }
 
-    func findActive(tokenHash: String, at now: Date) async throws -> Session? {
+    func findActive(tokenHash: String, at now: Date, idleSince: Date) async throws -> Session? {
         guard let row = try await sql.raw("""
-            SELECT id, user_id, kind, created_at, expires_at FROM sessions
+            SELECT id, user_id, kind, created_at, expires_at, COALESCE(last_used_at, created_at) AS last_used_at FROM sessions
             WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL AND expires_at > \(bind: now.millisecondsSince1970)
+              AND COALESCE(last_used_at, created_at) > \(bind: idleSince.millisecondsSince1970)
             """).first()
         else { return nil }
         return Session(
@@ -47,8 +53,19 @@ struct SQLSessionRepository: SessionRepository {
             userID: UserID(try row.string("user_id")),
             kind: Session.Kind(rawValue: try row.string("kind")) ?? .bearer,
             createdAt: try row.date("created_at"),
-            expiresAt: try row.date("expires_at")
+            expiresAt: try row.date("expires_at"),
+            lastUsedAt: try row.date("last_used_at")
         )
+    }
+
+    func touch(_ id: SessionID, at now: Date) async throws {
+        try await sql.raw("UPDATE sessions SET last_used_at = \(bind: now.millisecondsSince1970) WHERE id = \(bind: id.rawValue)").run()
+    }
+
+    func revokeAll(of user: UserID, at now: Date) async throws -> Int {
+        try await sql.raw("""
+            UPDATE sessions SET revoked_at = \(bind: now.millisecondsSince1970) WHERE user_id = \(bind: user.rawValue) AND revoked_at IS NULL RETURNING id
+            """).all().count
     }
 
     func revoke(_ id: SessionID, at now: Date) async throws {

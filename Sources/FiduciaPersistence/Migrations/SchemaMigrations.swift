@@ -13,6 +13,7 @@ public enum SchemaMigrations {
         social,
         community,
         socialGeneration,
+        sessionActivity,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -911,5 +912,10 @@ public enum SchemaMigrations {
             "CREATE TABLE social_generation (id INTEGER PRIMARY KEY, generation BIGINT NOT NULL)",
             "INSERT INTO social_generation (id, generation) VALUES (1, 0)",
         ]
+    }
+
+    /// Sessions end after a time without use (the idle timeout) as well as at their absolute end.
+    static let sessionActivity = Migration(version: 13, name: "session activity") { _ in
+        ["ALTER TABLE sessions ADD COLUMN last_used_at BIGINT"]
     }
 }

@@ -101,9 +101,12 @@ public struct AccountService: Sendable {
             var promoted = existing.user
             promoted.roles.insert(.admin)
             let user = promoted
+            let now = clock.now()
             try await store.write { repositories in
                 try await repositories.users.updateRoles(user.id, roles: user.roles)
                 try await repositories.users.updatePassword(user.id, passwordHash: hash)
+                // A new password ends every session the old one opened: whoever knew it is out.
+                _ = try await repositories.sessions.revokeAll(of: user.id, at: now)
             }
             return (user, false)
         }
@@ -191,13 +194,24 @@ public struct AccountService: Sendable {
     }
 
     private func sessionPrincipal(hash: String, kind: Session.Kind, now: Date) async throws -> Principal? {
-        try await store.read { repositories in
-            guard let session = try await repositories.sessions.findActive(tokenHash: hash, at: now), session.kind == kind,
+        let idleSince = now.addingTimeInterval(-settings.sessionIdleSeconds)
+        let found = try await store.read { repositories -> (Session, User)? in
+            guard let session = try await repositories.sessions.findActive(tokenHash: hash, at: now, idleSince: idleSince), session.kind == kind,
                 let user = try await repositories.users.find(session.userID)
             else { return nil }
-            return .user(user, session: session.id)
+            return (session, user)
         }
+        guard let (session, user) = found else { return nil }
+        // Use is recorded at most once per touch interval, so that an active session costs a
+        // write every few minutes, not one per request.
+        if now.timeIntervalSince(session.lastUsedAt) >= Self.sessionTouchIntervalSeconds {
+            try await store.writeApart { try await $0.sessions.touch(session.id, at: now) }
+        }
+        return .user(user, session: session.id)
     }
+
+    /// How stale a session's recorded last use may get before a request records it again.
+    static let sessionTouchIntervalSeconds: TimeInterval = 300
 
     // MARK: API clients
 

@@ -173,7 +173,9 @@ public struct SandboxPaymentProvider: PaymentProvider {
     }
 
     /// The signing secret, shared by every server through the database.
+    /// Read first, so that a stranger posting forged webhooks never takes the write lock.
     func webhookSecret() async throws -> String {
+        if let secret = try await store.read({ try await $0.secrets.existingSecret(named: "sandbox-webhook") }) { return secret }
         let candidate = SecretToken.base64URL(random.bytes(32))
         let now = clock.now()
         return try await store.write { try await $0.secrets.secret(named: "sandbox-webhook", orInsert: candidate, at: now) }

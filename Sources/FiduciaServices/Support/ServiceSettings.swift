@@ -7,6 +7,8 @@ public struct ServiceSettings: Sendable, Equatable {
     public var bcryptCost: UInt8 = 12
     public var browserSessionLifetimeSeconds: TimeInterval = 30 * 24 * 3600
     public var bearerSessionLifetimeSeconds: TimeInterval = 30 * 24 * 3600
+    /// A session not used for this long ends, whatever its lifetime (both kinds).
+    public var sessionIdleSeconds: TimeInterval = 7 * 24 * 3600
     /// How long an idempotency key and its stored response are kept.
     public var idempotencyRetentionSeconds: TimeInterval = 24 * 3600
     /// How long a claimed idempotency key stays locked if its server dies mid-request.

@@ -1,0 +1,78 @@
+import FiduciaDomain
+import FiduciaPersistence
+import FiduciaServices
+import FiduciaTestSupport
+import FiduciaWeb
+import Foundation
+import HTTPTypes
+import Testing
+
+/// Hardening found by reading the code as an attacker would (issue 15).
+@Suite("Hardening: sessions, transport, names, unauthenticated writes")
+struct HardeningTests {
+    @Test(arguments: TestDatabases.kinds)
+    func sessionsEndWhenIdleOrWhenThePasswordChanges(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let day: TimeInterval = 86_400
+            let (_, token) = try await web.user("ann")
+            // Used every four days: alive after eight, though the idle timeout is seven.
+            web.clock.advance(by: 4 * day)
+            #expect(try await web.request(.get, "/v1/users/me", token: token).status == .ok)
+            web.clock.advance(by: 4 * day)
+            #expect(try await web.request(.get, "/v1/users/me", token: token).status == .ok)
+            // Then left alone for more than seven days: ended.
+            web.clock.advance(by: 7 * day + 1)
+            #expect(try await web.request(.get, "/v1/users/me", token: token).status == .unauthorized)
+
+            // A new password ends every session opened with the old one.
+            let admin = try await web.administrator()
+            #expect(try await web.request(.get, "/v1/users/me", token: admin).status == .ok)
+            _ = try await web.services.accounts.ensureAdministrator(email: "root@example.com", password: "a brand new password", displayName: "Root")
+            #expect(try await web.request(.get, "/v1/users/me", token: admin).status == .unauthorized)
+        }
+    }
+
+    @Test
+    func hstsIsSentOnlyWhenTheSiteIsServedOverHTTPS() async throws {
+        try await WebHarness.run(.sqlite) { web in
+            let plain = try await web.request(.get, "/")
+            #expect(plain.header("Strict-Transport-Security") == nil)
+        }
+        var secure = WebConfiguration()
+        secure.secureCookies = true
+        try await WebHarness.run(.sqlite, configuration: secure) { web in
+            let home = try await web.request(.get, "/")
+            #expect(home.header("Strict-Transport-Security") == "max-age=31536000; includeSubDomains")
+            #expect(try await web.request(.get, "/health").header("Strict-Transport-Security") != nil)
+        }
+    }
+
+    @Test(arguments: ["Ann\u{202E}nnA", "Ann\u{200B}", "\u{2066}Ann", "Ann\u{FEFF}", "Ann\u{00AD}Lee"])
+    func displayNamesThatHideOrReverseTextAreRefused(_ name: String) async throws {
+        try await WebHarness.run(.sqlite) { web in
+            let body = try String(decoding: JSONSerialization.data(withJSONObject: [
+                "email": "ann@example.com", "password": "correct horse battery", "displayName": name,
+            ]), as: UTF8.self)
+            let response = try await web.request(.post, "/v1/users", json: body)
+            #expect(response.status == .badRequest, "\(response.text)")
+            #expect(response.text.contains("displayName"))
+            #expect(try await web.userCount() == 0)
+        }
+    }
+
+    @Test
+    func forgedWebhooksNeverTakeTheWriteLock() async throws {
+        try await WebHarness.run(.sqlite) { web in
+            let sqlite = try #require(web.services.store.database as? SQLiteDatabaseClient)
+            let forged = #"{"id":"evt_forged","type":"payout.paid","payoutId":"pay_x","created":0}"#
+            // The first one may create the deployment's signing secret, once.
+            _ = try await web.request(.post, "/v1/webhooks/sandbox", json: forged, headers: ["Fiducia-Signature": "t=0,v1=00"])
+            let before = await sqlite.groupCommitStatistics()
+            for _ in 0..<5 {
+                let response = try await web.request(.post, "/v1/webhooks/sandbox", json: forged, headers: ["Fiducia-Signature": "t=0,v1=00"])
+                #expect(response.problemType == "/problems/webhook-signature-invalid")
+            }
+            #expect(await sqlite.groupCommitStatistics().groups == before.groups)
+        }
+    }
+}
