@@ -75,4 +75,36 @@ struct HardeningTests {
             #expect(await sqlite.groupCommitStatistics().groups == before.groups)
         }
     }
+
+    @Test
+    func anUndeclaredMethodOnAnAPIPathIsRefusedWith405AndTheMethodsItTakes() async throws {
+        try await WebHarness.run(.sqlite) { web in
+            let token = try await web.user("ann").token
+            for (method, path, allow) in [
+                (HTTPRequest.Method.patch, "/v1/orders", "GET, POST"),
+                (.delete, "/v1/orders/ord_123", "GET"),
+                (.put, "/v1/users/me", "GET"),
+            ] {
+                let signedIn = try await web.request(method, path, token: token)
+                #expect(signedIn.status == .methodNotAllowed, "\(method) \(path): \(signedIn.text)")
+                #expect(signedIn.header("Allow") == allow, "\(method) \(path)")
+                #expect(signedIn.problemType == "/problems/method-not-allowed")
+                // Which methods a path takes is public (it is in the document): said before signing in.
+                #expect(try await web.request(method, path).status == .methodNotAllowed)
+            }
+            // A path that does not exist is still 404, and a declared method goes through.
+            #expect(try await web.request(.get, "/v1/no-such-thing", token: token).status == .notFound)
+            #expect(try await web.request(.get, "/v1/orders", token: token).status == .ok)
+        }
+    }
+
+    @Test
+    func aStrangerAskingForAnOrderIsAskedToSignIn() async throws {
+        try await WebHarness.run(.sqlite) { web in
+            for path in ["/v1/orders/ord_123", "/v1/orders/ord_123/messages", "/v1/orders/ord_123/ratings"] {
+                let response = try await web.request(.get, path)
+                #expect(response.status == .unauthorized, "\(path): \(response.text)")
+            }
+        }
+    }
 }

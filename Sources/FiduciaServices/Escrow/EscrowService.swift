@@ -67,6 +67,9 @@ public struct EscrowService: Sendable {
     /// An order, if the caller may see it (its buyer, its seller, staff, or the API client that
     /// created either party); otherwise `NotFoundError`, so as not to reveal that it exists.
     public func order(_ id: OrderID, by principal: Principal) async throws -> Order {
+        // Orders are only ever seen by their parties and staff: a stranger is asked to sign in
+        // before anything is looked up (and learns nothing of which orders exist).
+        guard principal != .anonymous else { throw AccessError.authenticationRequired }
         let found = try await store.read { repositories -> (Order, [UserID: User])? in
             guard let order = try await repositories.orders.find(id, lock: false) else { return nil }
             return (order, try await repositories.users.find([order.buyerID, order.sellerID]))

@@ -49,6 +49,7 @@ public struct MessageService: Sendable {
 
     /// An order's messages, oldest first, for those who may see the order.
     public func messages(on orderID: OrderID, page: PageRequest, by principal: Principal) async throws -> Page<OrderMessage> {
+        guard principal != .anonymous else { throw AccessError.authenticationRequired }
         let found = try await store.read { repositories -> (Order, [UserID: User], [OrderMessage])? in
             guard let order = try await repositories.orders.find(orderID, lock: false) else { return nil }
             let parties = try await repositories.users.find([order.buyerID, order.sellerID])

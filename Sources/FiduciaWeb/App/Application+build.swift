@@ -43,6 +43,7 @@ public func buildRouter(
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))
     router.middlewares.add(ProblemMiddleware(pages: renderer))
     router.middlewares.add(CanonicalPathMiddleware())
+    router.middlewares.add(try DeclaredMethodsMiddleware(document: OpenAPIDocument.yaml()))
     router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
     router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
     router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration))

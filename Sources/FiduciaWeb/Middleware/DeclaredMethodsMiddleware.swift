@@ -1,0 +1,52 @@
+import FiduciaAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Yams
+
+/// Answers `405 Method Not Allowed`, with `Allow`, for an API path that exists but not with the
+/// request's method, as the OpenAPI document declares them (the router alone would say 404, as
+/// if the path did not exist). It runs before authentication: which methods a path takes is
+/// public, in the document.
+struct DeclaredMethodsMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The document's paths under `/v1`, as segments (nil for a parameter), with their methods.
+    let routes: [(segments: [String?], methods: Set<HTTPRequest.Method>)]
+
+    /// The keys of a path item that name operations (the others are its summary, parameters, ...).
+    static var operationKeys: Set<String> { ["get", "put", "post", "delete", "options", "head", "patch", "trace"] }
+
+    init(document yaml: String) throws {
+        guard let root = try Yams.load(yaml: yaml) as? [String: Any], let paths = root["paths"] as? [String: Any] else {
+            throw CocoaError(.coderReadCorrupt)
+        }
+        routes = paths.compactMap { path, item in
+            guard let item = item as? [String: Any] else { return nil }
+            let methods = Set(item.keys.filter(Self.operationKeys.contains).compactMap { HTTPRequest.Method($0.uppercased()) })
+            let segments: [String?] = path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }
+            return (segments, methods)
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+        let allowed = allowedMethods(path: request.uri.path)
+        let method = request.method == .head ? .get : request.method
+        guard !allowed.isEmpty, !allowed.contains(method) else { return try await next(request, context) }
+        var response = WebError.methodNotAllowed.problem.response(requestID: RequestScope.current.requestID)
+        response.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        return response
+    }
+
+    /// Every method some declared path matching `path` takes (`/users/me` matches both
+    /// `/users/me` and `/users/{userId}`).
+    func allowedMethods(path: String) -> Set<HTTPRequest.Method> {
+        let segments = path.dropFirst("/v1".count).split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: Set<HTTPRequest.Method> = []
+        for route in routes where route.segments.count == segments.count {
+            if zip(route.segments, segments).allSatisfy({ literal, segment in literal.map { $0 == segment } ?? !segment.isEmpty }) {
+                allowed.formUnion(route.methods)
+            }
+        }
+        return allowed
+    }
+}
