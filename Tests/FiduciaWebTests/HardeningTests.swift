@@ -107,4 +107,30 @@ struct HardeningTests {
             }
         }
     }
+
+    @Test
+    func aFloodOfPasswordChecksIsShedInsteadOfQueued() async throws {
+        let hasher = BcryptPasswordHasher(cost: 8, threads: 1, maximumQueued: 3)
+        let hash = try await hasher.hash("correct horse battery")
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    do {
+                        return try await hasher.verify("correct horse battery", hash: hash) ? "checked" : "wrong"
+                    } catch is PasswordWorkBusy {
+                        return "shed"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+        }
+        // At most three ever wait or run; the rest are told at once, and nothing else happens.
+        #expect(outcomes["checked", default: 0] >= 3)
+        #expect(outcomes["shed", default: 0] >= 1)
+        #expect(outcomes["checked", default: 0] + outcomes["shed", default: 0] == 24, "\(outcomes)")
+        // Once the flood has passed, checks are accepted again.
+        #expect(try await hasher.verify("correct horse battery", hash: hash))
+    }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import FiduciaDomain
 import Foundation
 import HummingbirdBcrypt
 import NIOConcurrencyHelpers
@@ -53,16 +54,22 @@ public protocol PasswordHasher: Sendable {
 }
 
 /// bcrypt, run on a dedicated thread pool so that its deliberate slowness never blocks the
-/// event loops or the database threads.
+/// event loops or the database threads, behind a bounded queue: when `maximumQueued` hashes are
+/// already running or waiting, the next is refused at once (`PasswordWorkBusy`, 503) instead of
+/// joining a queue that a flood of guesses would make minutes long for genuine log-ins too.
 public final class BcryptPasswordHasher: PasswordHasher {
     let cost: UInt8
     let pool: NIOThreadPool
+    let maximumQueued: Int
     private let decoy = NIOLockedValueBox<String?>(nil)
+    private let queued = NIOLockedValueBox(0)
 
     /// `cost` 12 takes about a quarter of a second per hash on a server core; tests use 4.
-    public init(cost: UInt8 = 12, threads: Int = 2) {
+    public init(cost: UInt8 = 12, threads: Int = 2, maximumQueued: Int = 64) {
         precondition((4...31).contains(cost), "bcrypt cost must be 4...31")
+        precondition(maximumQueued >= threads)
         self.cost = cost
+        self.maximumQueued = maximumQueued
         self.pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
     }
@@ -73,11 +80,24 @@ public final class BcryptPasswordHasher: PasswordHasher {
 
     public func hash(_ password: String) async throws -> String {
         let cost = cost
-        return try await pool.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await bounded { Bcrypt.hash(password, cost: cost) }
     }
 
     public func verify(_ password: String, hash: String) async throws -> Bool {
-        try await pool.runIfActive { Bcrypt.verify(password, hash: hash) }
+        try await bounded { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// Runs `work` on the pool if the queue has room; refuses it otherwise.
+    private func bounded<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+        let maximum = maximumQueued
+        let admitted = queued.withLockedValue { count in
+            guard count < maximum else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw PasswordWorkBusy() }
+        defer { queued.withLockedValue { $0 -= 1 } }
+        return try await pool.runIfActive(work)
     }
 
     public func verifyDecoy(_ password: String) async throws {
@@ -106,4 +126,15 @@ extension SecretToken {
         HMAC<SHA256>.authenticationCode(for: Data(message), using: SymmetricKey(data: Data(key.utf8)))
             .map { String(format: "%02x", $0) }.joined()
     }
+}
+
+/// Too many password checks are already running or waiting: nothing was checked. Transient: the
+/// same request succeeds once the flood has passed.
+public struct PasswordWorkBusy: DomainError, Equatable {
+    public init() {}
+    public var kind: FailureKind { .unavailable }
+    public var code: String { "too-busy" }
+    public var title: String { "Too busy to check passwords" }
+    public var detail: String { "Too many sign-ins are being checked right now. Nothing was changed; try again in a few seconds." }
+    public var isTransient: Bool { true }
 }

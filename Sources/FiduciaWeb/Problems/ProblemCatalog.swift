@@ -45,6 +45,8 @@ enum ProblemCatalog {
               explanation: "The Idempotency-Key was already used with a different method, path or body. Use a new key for a new request."),
         Entry(code: "idempotency-key-in-use", status: 409, title: "Request already in progress",
               explanation: "A request with the same Idempotency-Key is still running. Retry shortly to get its response."),
+        Entry(code: "too-busy", status: 503, title: "Too busy to check passwords",
+              explanation: "Password checks run on a bounded queue; when it is full, sign-ups and log-ins are refused at once instead of waiting behind a flood. Nothing was changed; retry in a few seconds."),
         Entry(code: "database-busy", status: 503, title: "The database is busy",
               explanation: "No write could start within 30 seconds: the server is overloaded. Nothing was changed; retry the request (with its Idempotency-Key) in a moment."),
         Entry(code: "too-many-log-in-attempts", status: 429, title: "Too many log-in attempts",
