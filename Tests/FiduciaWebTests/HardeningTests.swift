@@ -133,4 +133,43 @@ struct HardeningTests {
         // Once the flood has passed, checks are accepted again.
         #expect(try await hasher.verify("correct horse battery", hash: hash))
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func logInThrottlingCountsPerAccountAndPerAddress(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            try await web.signUp("ann")
+            let accounts = web.services.accounts
+            // 60 guesses at once from the attacker's address: exactly ten are checked.
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for _ in 0..<60 {
+                    group.addTask {
+                        do {
+                            _ = try await accounts.logIn(email: "ann@example.com", password: "wrong password!", kind: .bearer, from: "203.0.113.9")
+                            return "in"
+                        } catch let error as AccessError {
+                            return error.code
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(outcomes["invalid-credentials"] == AccountRules.logInFailureLimit, "\(outcomes)")
+            #expect(outcomes["too-many-log-in-attempts"] == 60 - AccountRules.logInFailureLimit, "\(outcomes)")
+            // The attacker is locked out; Ann, at home, is not.
+            await #expect(throws: AccessError.tooManyLogInAttempts) {
+                _ = try await accounts.logIn(email: "ann@example.com", password: "correct horse battery", kind: .bearer, from: "203.0.113.9")
+            }
+            _ = try await accounts.logIn(email: "ann@example.com", password: "correct horse battery", kind: .bearer, from: "198.51.100.7")
+
+            // One address trying a password on many accounts is stopped too.
+            for index in 0..<AccountRules.logInFailureLimitPerAddress {
+                _ = try? await accounts.logIn(email: "nobody\(index)@example.com", password: "summer2026!!", kind: .bearer, from: "192.0.2.1")
+            }
+            await #expect(throws: AccessError.tooManyLogInAttempts) {
+                _ = try await accounts.logIn(email: "someone.else@example.com", password: "summer2026!!", kind: .bearer, from: "192.0.2.1")
+            }
+        }
+    }
 }

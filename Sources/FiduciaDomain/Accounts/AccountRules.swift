@@ -8,12 +8,33 @@ public enum AccountRules {
     public static let externalIDMaxLength = 128
     /// Log-in throttling: after this many wrong passwords for one email address within the
     /// window, further attempts are refused until the window has passed.
+    /// Wrong passwords allowed for one account from one client address within the window: a
+    /// guesser is stopped there, while the account's owner, elsewhere, still gets in.
     public static let logInFailureLimit = 10
+    /// Wrong passwords allowed for one account from all addresses together: bounds a guesser
+    /// spread over many addresses (who can then lock the account, the price of that bound).
+    public static let logInFailureLimitPerAccount = 100
+    /// Wrong passwords allowed from one client address for all accounts together: stops one
+    /// address trying a few passwords on many accounts.
+    public static let logInFailureLimitPerAddress = 50
     public static let logInFailureWindowSeconds: Double = 15 * 60
 
-    /// Whether another log-in attempt may be checked, given the recent failures for the address.
-    public static func mayAttemptLogIn(recentFailures: Int) -> Bool {
-        recentFailures < logInFailureLimit
+    /// Recent failures that decide whether another log-in attempt may be checked.
+    public struct RecentLogInFailures: Sendable, Equatable {
+        public var accountFromAddress: Int
+        public var account: Int
+        public var address: Int
+
+        public init(accountFromAddress: Int, account: Int, address: Int) {
+            self.accountFromAddress = accountFromAddress
+            self.account = account
+            self.address = address
+        }
+    }
+
+    public static func mayAttemptLogIn(_ failures: RecentLogInFailures) -> Bool {
+        failures.accountFromAddress < logInFailureLimit && failures.account < logInFailureLimitPerAccount
+            && failures.address < logInFailureLimitPerAddress
     }
 
     /// Trims and lower-cases an email address.

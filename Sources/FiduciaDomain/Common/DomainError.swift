@@ -142,7 +142,7 @@ public enum AccessError: DomainError, Equatable {
         case .onBehalfNotAllowed:
             "An API client can act only for the users it created."
         case .tooManyLogInAttempts:
-            "There were too many wrong passwords for this account in the last \(Int(AccountRules.logInFailureWindowSeconds / 60)) minutes. Wait a few minutes, then try again."
+            "There were too many wrong passwords for this account or from this address in the last \(Int(AccountRules.logInFailureWindowSeconds / 60)) minutes. Wait a few minutes, then try again."
         }
     }
 }

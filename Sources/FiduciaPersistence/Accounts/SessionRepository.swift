@@ -18,12 +18,15 @@ public protocol SessionRepository: Sendable {
 
     /// Failed log-ins, by normalised email address, for throttling (shared by every server). The
     /// address is stored only as its keyed hash.
-    func recordFailedLogIn(email: String, at now: Date) async throws
-    /// Serialises log-in attempts for one address until the transaction ends (PostgreSQL: an
-    /// advisory lock; SQLite's single writer already does), so that counting the recent failures
-    /// and recording a new attempt happen as one step however many attempts race.
-    func lockLogInAttempts(email: String) async throws
-    func failedLogIns(email: String, since: Date) async throws -> Int
+    /// `client` is the client's address (stored as its keyed hash too).
+    func recordFailedLogIn(email: String, client: String, at now: Date) async throws
+    /// Serialises log-in attempts for one account and for one client address until the
+    /// transaction ends (PostgreSQL: advisory locks, the account's first; SQLite's single writer
+    /// already does), so that counting the recent failures and recording a new attempt happen as
+    /// one step however many attempts race.
+    func lockLogInAttempts(email: String, client: String) async throws
+    /// Recent failures for the account from this client, for the account, and from this client.
+    func failedLogIns(email: String, client: String, since: Date) async throws -> AccountRules.RecentLogInFailures
     func clearFailedLogIns(email: String) async throws
     func deleteFailedLogIns(before cutoff: Date) async throws
 }
@@ -76,19 +79,31 @@ struct SQLSessionRepository: SessionRepository {
         try await sql.raw("DELETE FROM sessions WHERE expires_at < \(bind: cutoff.millisecondsSince1970) RETURNING id").all().count
     }
 
-    func lockLogInAttempts(email: String) async throws {
+    func lockLogInAttempts(email: String, client: String) async throws {
         guard kind == .postgres else { return }
         try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "log-in:" + sealer.lookupHash(email)), 0))").run()
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "log-in-client:" + sealer.lookupHash(client)), 0))").run()
     }
 
-    func recordFailedLogIn(email: String, at now: Date) async throws {
-        try await sql.raw("INSERT INTO failed_log_ins (email, at) VALUES (\(bind: sealer.lookupHash(email)), \(bind: now.millisecondsSince1970))").run()
-    }
-
-    func failedLogIns(email: String, since: Date) async throws -> Int {
+    func recordFailedLogIn(email: String, client: String, at now: Date) async throws {
         try await sql.raw("""
-            SELECT COUNT(*) AS failures FROM failed_log_ins WHERE email = \(bind: sealer.lookupHash(email)) AND at >= \(bind: since.millisecondsSince1970)
-            """).first()?.int("failures") ?? 0
+            INSERT INTO failed_log_ins (email, client, at) VALUES (\(bind: sealer.lookupHash(email)), \(bind: sealer.lookupHash(client)), \(bind: now.millisecondsSince1970))
+            """).run()
+    }
+
+    func failedLogIns(email: String, client: String, since: Date) async throws -> AccountRules.RecentLogInFailures {
+        let account = sealer.lookupHash(email)
+        let address = sealer.lookupHash(client)
+        let row = try await sql.raw("""
+            SELECT COALESCE(SUM(CASE WHEN email = \(bind: account) AND client = \(bind: address) THEN 1 ELSE 0 END), 0) AS both_match,
+                   COALESCE(SUM(CASE WHEN email = \(bind: account) THEN 1 ELSE 0 END), 0) AS account,
+                   COALESCE(SUM(CASE WHEN client = \(bind: address) THEN 1 ELSE 0 END), 0) AS address
+            FROM failed_log_ins
+            WHERE (email = \(bind: account) OR client = \(bind: address)) AND at >= \(bind: since.millisecondsSince1970)
+            """).first()
+        return AccountRules.RecentLogInFailures(
+            accountFromAddress: try row?.int("both_match") ?? 0, account: try row?.int("account") ?? 0, address: try row?.int("address") ?? 0
+        )
     }
 
     func clearFailedLogIns(email: String) async throws {

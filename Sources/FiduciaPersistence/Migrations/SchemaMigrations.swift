@@ -14,6 +14,7 @@ public enum SchemaMigrations {
         community,
         socialGeneration,
         sessionActivity,
+        logInClients,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -917,5 +918,13 @@ public enum SchemaMigrations {
     /// Sessions end after a time without use (the idle timeout) as well as at their absolute end.
     static let sessionActivity = Migration(version: 13, name: "session activity") { _ in
         ["ALTER TABLE sessions ADD COLUMN last_used_at BIGINT"]
+    }
+
+    /// Log-in failures are counted per account and per client address (each a keyed hash).
+    static let logInClients = Migration(version: 14, name: "log-in failures by client address") { _ in
+        [
+            "ALTER TABLE failed_log_ins ADD COLUMN client TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX failed_log_ins_client ON failed_log_ins (client, at)",
+        ]
     }
 }

@@ -125,7 +125,9 @@ public struct AccountService: Sendable {
 
     /// Checks the password and opens a session. The same error is thrown for an unknown email and
     /// a wrong password, after the same amount of work, so that log-in does not reveal who has an account.
-    public func logIn(email: String, password: String, kind: Session.Kind) async throws -> (session: Session, token: String, user: User) {
+    /// `client` is the caller's address (nil when unknown: all such callers share one count).
+    public func logIn(email: String, password: String, kind: Session.Kind, from client: String? = nil) async throws -> (session: Session, token: String, user: User) {
+        let client = client ?? "unknown"
         let normalized = AccountRules.normalizeEmail(email)
         let now = clock.now()
         // Every attempt counts as a failure until it succeeds, and the count and the record are one
@@ -134,10 +136,11 @@ public struct AccountService: Sendable {
         // Committed apart from the request, so that a failed request still counts, and before
         // the password hash is checked, which must never hold the database's write lock.
         try await store.writeApart { repositories in
-            try await repositories.sessions.lockLogInAttempts(email: normalized)
-            let failures = try await repositories.sessions.failedLogIns(email: normalized, since: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds))
-            guard AccountRules.mayAttemptLogIn(recentFailures: failures) else { throw AccessError.tooManyLogInAttempts }
-            try await repositories.sessions.recordFailedLogIn(email: normalized, at: now)
+            try await repositories.sessions.lockLogInAttempts(email: normalized, client: client)
+            let since = now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds)
+            let failures = try await repositories.sessions.failedLogIns(email: normalized, client: client, since: since)
+            guard AccountRules.mayAttemptLogIn(failures) else { throw AccessError.tooManyLogInAttempts }
+            try await repositories.sessions.recordFailedLogIn(email: normalized, client: client, at: now)
         }
         let found = try await store.read { try await $0.users.findCredentials(email: normalized) }
         let correct: Bool

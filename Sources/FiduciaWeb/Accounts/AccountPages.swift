@@ -7,7 +7,7 @@ import Hummingbird
 struct AccountPages: Sendable {
     let site: Site
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/signup") { request in
             site.renderer.render("signup", page: signupView(.init(), errors: []), request: request)
         }
@@ -81,7 +81,7 @@ struct AccountPages: Sendable {
             let errors = [FieldError(field: "invitationCode", message: error.detail)]
             return site.renderer.render("signup", page: signupView(fields, errors: errors), request: request, status: error.kind.httpStatus)
         }
-        let (session, token, _) = try await site.services.accounts.logIn(email: newUser.email, password: newUser.password ?? "", kind: .browser)
+        let (session, token, _) = try await site.services.accounts.logIn(email: newUser.email, password: newUser.password ?? "", kind: .browser, from: RequestScope.current.clientAddress)
         var response = PageRenderer.redirect(to: "/account?notice=welcome")
         response.setCookie(site.sessionCookie(token: token, expiresAt: session.expiresAt))
         return response
@@ -108,7 +108,7 @@ struct AccountPages: Sendable {
         let form = try await site.form(LoginForm.self, from: request)
         let next = Self.safeRedirect(form.next)
         do {
-            let (session, token, _) = try await site.services.accounts.logIn(email: form.email ?? "", password: form.password ?? "", kind: .browser)
+            let (session, token, _) = try await site.services.accounts.logIn(email: form.email ?? "", password: form.password ?? "", kind: .browser, from: RequestScope.current.clientAddress)
             var response = PageRenderer.redirect(to: next)
             response.setCookie(site.sessionCookie(token: token, expiresAt: session.expiresAt))
             return response

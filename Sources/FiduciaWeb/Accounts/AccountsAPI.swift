@@ -39,7 +39,7 @@ extension FiduciaAPIHandler {
 
     func createSession(_ input: Operations.CreateSession.Input) async throws -> Operations.CreateSession.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
-        let (session, token, user) = try await services.accounts.logIn(email: body.email, password: body.password, kind: .bearer)
+        let (session, token, user) = try await services.accounts.logIn(email: body.email, password: body.password, kind: .bearer, from: RequestScope.current.clientAddress)
         let created = Principal.user(user, session: session.id)
         return .created(.init(body: .json(.init(token: token, expiresAt: session.expiresAt, user: .init(user, visibleTo: created)))))
     }

@@ -14,7 +14,7 @@ struct ExternalSignInPages: Sendable {
     /// provider's top-level redirect (SameSite=Lax allows exactly that).
     static let browserCookieName = "fiducia_sign_in"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/auth/{provider}/start", method: .post) { request in try await start(request) }
         router.page("/auth/{provider}/callback") { request in try await callback(request) }
         router.page("/account/external/{provider}/unlink", method: .post) { request in try await unlink(request) }

@@ -31,13 +31,13 @@ public func buildRouter(
     services: AppServices,
     configuration: WebConfiguration,
     metrics: HTTPMetrics = HTTPMetrics()
-) async throws -> Router<BasicRequestContext> {
+) async throws -> Router<FiduciaRequestContext> {
     let csrfSecret = try await services.sharedSecret(named: "csrf")
     let csrf = CSRFProtection(secret: csrfSecret, random: services.random, secureCookies: configuration.secureCookies)
     let renderer = try await PageRenderer.load(csrf: csrf)
     let site = Site(services: services, renderer: renderer, csrf: csrf, configuration: configuration)
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: FiduciaRequestContext.self)
     // Outermost first: every request gets an id and metrics; every error becomes a problem.
     router.middlewares.add(ObservabilityMiddleware(metrics: metrics, random: services.random))
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))

@@ -1,7 +1,7 @@
 import FiduciaDomain
 import Logging
 
-/// What the current request knows about itself: its id, who is asking, and its logger.
+/// What the current request knows about itself: its id, who is asking, from where, and its logger.
 ///
 /// The middleware sets it as a task-local value, because the OpenAPI-generated handlers receive
 /// only their typed input; every handler reads `RequestScope.current`.
@@ -9,6 +9,8 @@ public struct RequestScope: Sendable {
     public var requestID: String
     public var principal: Principal
     public var logger: Logger
+    /// The client's IP address (the peer of the connection), when known.
+    public var clientAddress: String? = nil
 
     @TaskLocal public static var current = RequestScope(requestID: "none", principal: .anonymous, logger: Logger(label: "fiducia"))
 }

@@ -10,7 +10,7 @@ struct DisputePages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/orders/{id}/disputes", method: .post) { request in try await openDispute(request) }
         router.page("/disputes") { request in try await listDisputes(request) }
         router.page("/disputes/{id}") { request in try await showDispute(request, id: DisputeID(try request.pathSegment(1))) }

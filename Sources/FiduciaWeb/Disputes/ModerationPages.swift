@@ -9,7 +9,7 @@ struct ModerationPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/moderation") { request in try await queues(request) }
     }
 

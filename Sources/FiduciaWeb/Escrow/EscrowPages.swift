@@ -10,7 +10,7 @@ struct EscrowPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/orders/new") { request in
             _ = try site.requireViewer(request)
             let seller = request.uri.queryParameters["seller"].map(String.init)

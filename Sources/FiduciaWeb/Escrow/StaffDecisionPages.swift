@@ -9,7 +9,7 @@ struct StaffDecisionPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/moderation/decisions") { request in try await queue(request) }
         router.page("/moderation/decisions/{id}/{verdict}", method: .post) { request in try await decide(request) }
     }

@@ -10,7 +10,7 @@ struct CertifierPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/certifier") { request in try await seals(request) }
         router.page("/certifier/seals", method: .post) { request in try await issue(request) }
         router.page("/certifier/seals/{id}/revocation", method: .post) { request in try await revoke(request) }

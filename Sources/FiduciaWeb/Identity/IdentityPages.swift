@@ -11,7 +11,7 @@ struct IdentityPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/verifications") { request in try await centre(request) }
         router.page("/verifications", method: .post) { request in try await start(request) }
         router.page("/verifications/origins", method: .post) { request in try await saveOrigins(request) }

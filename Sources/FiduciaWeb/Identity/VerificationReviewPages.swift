@@ -12,7 +12,7 @@ struct VerificationReviewPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/moderation/verifications") { request in try await queue(request) }
         router.page("/moderation/verifications/{id}") { request in try await review(request) }
         router.page("/moderation/verifications/{id}/document") { request in try await document(request) }

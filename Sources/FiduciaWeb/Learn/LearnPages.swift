@@ -47,7 +47,7 @@ struct LearnPages: Sendable {
                 ]),
     ]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/learn") { request in try await index(request) }
         router.page("/learn/{slug}") { request in try await article(request) }
     }

@@ -8,7 +8,7 @@ struct AdminLedgerPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/admin/ledger") { request in try await ledger(request, report: nil) }
         router.page("/admin/ledger/verify", method: .post) { request in
             struct VerifyForm: Decodable, CSRFProtectedForm { var csrfToken: String? }

@@ -9,7 +9,7 @@ struct MessagePages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/orders/{id}/messages", method: .post) { request in try await send(request) }
         router.page("/attachments/{id}") { request in try await download(request) }
     }

@@ -51,7 +51,8 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         context.logger[metadataKey: "hb.request.id"] = nil
         let logger = context.logger
         let start = ContinuousClock.now
-        let scope = RequestScope(requestID: requestID, principal: .anonymous, logger: logger)
+        let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
+        let scope = RequestScope(requestID: requestID, principal: .anonymous, logger: logger, clientAddress: address)
         var response: Response
         do {
             response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }

@@ -10,7 +10,7 @@ struct OperationsRoutes: Sendable {
     let services: AppServices
     let metrics: HTTPMetrics
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.get("/health") { _, _ in
             Self.json(#"{"status":"ok"}"#)
         }

@@ -50,7 +50,7 @@ struct Site: Sendable {
 
     func sessionCookie(token: String, expiresAt: Date) -> Cookie {
         Cookie(
-            name: AuthenticationMiddleware<BasicRequestContext>.sessionCookieName,
+            name: AuthenticationMiddleware<FiduciaRequestContext>.sessionCookieName,
             value: token,
             maxAge: max(0, Int(expiresAt.timeIntervalSince(services.clock.now()))),
             path: "/",
@@ -62,7 +62,7 @@ struct Site: Sendable {
 
     func clearedSessionCookie() -> Cookie {
         Cookie(
-            name: AuthenticationMiddleware<BasicRequestContext>.sessionCookieName,
+            name: AuthenticationMiddleware<FiduciaRequestContext>.sessionCookieName,
             value: "",
             maxAge: 0,
             path: "/",
@@ -97,7 +97,7 @@ struct RedirectToLogin: Error {
     }
 }
 
-extension Router where Context == BasicRequestContext {
+extension Router where Context == FiduciaRequestContext {
     /// A page route: a `RedirectToLogin` from the handler becomes the redirect.
     @discardableResult
     func page(_ path: RouterPath, method: HTTPRequest.Method = .get, _ handler: @escaping @Sendable (Request) async throws -> Response) -> Self {

@@ -22,7 +22,7 @@ struct SitePages: Sendable {
         self.stylesheet = try String(contentsOf: css, encoding: .utf8)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/") { request in
             let members = try await site.services.accounts.memberCount()
             let sellers = try await site.services.credit.rankedSellers(limit: 10)

@@ -8,7 +8,7 @@ struct WalletPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/wallet") { request in try await wallet(request) }
         router.page("/wallet/payout", method: .post) { request in try await payout(request) }
         router.page("/wallet/deposit", method: .post) { request in try await deposit(request) }

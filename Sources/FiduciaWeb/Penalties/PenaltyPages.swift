@@ -9,7 +9,7 @@ struct PenaltyPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/rules/penalties") { request in try await rulebook(request) }
         router.page("/penalties/{id}/appeal", method: .post) { request in try await appeal(request) }
         router.page("/appeals/{id}/decide", method: .post) { request in try await decide(request) }

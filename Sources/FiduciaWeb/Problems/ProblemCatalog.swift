@@ -50,7 +50,7 @@ enum ProblemCatalog {
         Entry(code: "database-busy", status: 503, title: "The database is busy",
               explanation: "No write could start within 30 seconds: the server is overloaded. Nothing was changed; retry the request (with its Idempotency-Key) in a moment."),
         Entry(code: "too-many-log-in-attempts", status: 429, title: "Too many log-in attempts",
-              explanation: "After 10 wrong passwords for one account within 15 minutes, log-ins to it are refused until the 15 minutes have passed."),
+              explanation: "Log-ins are refused for 15 minutes after 10 wrong passwords for one account from one address, 100 for one account from anywhere, or 50 from one address for any accounts: a guesser is stopped while the account's owner, elsewhere, still gets in."),
         Entry(code: "illegal-transition", status: 409, title: "Not possible in this order state",
               explanation: "The order's state does not allow this action (for example paying an order that is already paid). Nothing changed; fetch the order to see its state."),
         Entry(code: "payment-window-closed", status: 409, title: "Payment window closed",

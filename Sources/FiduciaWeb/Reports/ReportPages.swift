@@ -9,7 +9,7 @@ struct ReportPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/reports") { request in try await mine(request) }
         router.page("/reports/new") { request in try await mine(request) }
         router.page("/reports", method: .post) { request in try await create(request) }

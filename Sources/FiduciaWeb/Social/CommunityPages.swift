@@ -9,7 +9,7 @@ struct CommunityPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/merchants/{id}/community") { request in try await community(request, merchant: UserID(try request.pathSegment(1))) }
         router.page("/merchants/{id}/questions", method: .post) { request in try await ask(request) }
         router.page("/questions/{id}/answers", method: .post) { request in try await answer(request) }

@@ -9,7 +9,7 @@ struct SocialPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/friends") { request in try await friends(request) }
         router.page("/friends/requests", method: .post) { request in try await sendRequest(request) }
         router.page("/friends/requests/{id}/answer", method: .post) { request in try await answer(request) }

@@ -11,7 +11,7 @@ struct TrustPages: Sendable {
     let site: Site
     var services: AppServices { site.services }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<FiduciaRequestContext>) {
         router.page("/merchants/{id}") { request in try await profile(request) }
         router.get("/merchants/{id}/badge.svg") { request, context in try await badge(context.parameters.get("id") ?? "") }
         router.page("/orders/{id}/rate", method: .post) { request in try await rate(request) }
