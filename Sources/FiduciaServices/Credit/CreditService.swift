@@ -201,6 +201,13 @@ public struct CreditService: Sendable {
 
     /// Names the sellers who met the published criteria in `month` (idempotent).
     func commend(month: String, in repositories: Repositories, now: Date) async throws -> [UserID] {
+        let sellers = try await qualifyingSellers(month: month, in: repositories)
+        try await record(sellers, month: month, in: repositories, now: now)
+        return sellers
+    }
+
+    /// The sellers whose record in `month` earns its commendation; only reads, page by page.
+    func qualifyingSellers(month: String, in repositories: Repositories) async throws -> [UserID] {
         guard let (start, end) = MonthName.range(of: month) else { return [] }
         var commended: [UserID] = []
         var after: UserID?
@@ -216,15 +223,19 @@ public struct CreditService: Sendable {
                     openRefundRequests: try await repositories.orders.openRefundRequests(seller: seller.id),
                     positiveRatings: counts.positive, ratings: counts.total, score: score
                 )
-                if Commendations.qualifies(month) {
-                    try await repositories.credit.commend(seller: seller.id, month: MonthName.of(start), at: now)
-                    commended.append(seller.id)
-                }
+                if Commendations.qualifies(month) { commended.append(seller.id) }
             }
             guard sellers.count == 500 else { break }
             after = sellers.last?.id
         }
         return commended
+    }
+
+    private func record(_ sellers: [UserID], month: String, in repositories: Repositories, now: Date) async throws {
+        guard let (start, _) = MonthName.range(of: month) else { return }
+        for seller in sellers {
+            try await repositories.credit.commend(seller: seller, month: MonthName.of(start), at: now)
+        }
     }
 
     var jobHandlers: [JobHandler] {
@@ -234,9 +245,14 @@ public struct CreditService: Sendable {
                 guard parts.count == 2, let role = Role(rawValue: String(parts[1])) else { return }
                 try await refresh(UserID(String(parts[0])), role: role, in: repositories, now: now)
             },
-            JobHandler(kind: Self.commendationJobKind) { job, repositories, now in
-                _ = try await commend(month: job.payload, in: repositories, now: now)
-            },
+            // The month's records are read from a snapshot, outside the job's transaction, which
+            // then only writes the commendations: every seller's record is read, but the write
+            // lock is held for the inserts alone.
+            JobHandler(kind: Self.commendationJobKind, outside: { job, _ in
+                try await store.snapshot { try await qualifyingSellers(month: job.payload, in: $0) }
+            }, then: { job, sellers, repositories, now in
+                try await record(sellers, month: job.payload, in: repositories, now: now)
+            }),
         ]
     }
 
