@@ -172,4 +172,21 @@ struct HardeningTests {
             }
         }
     }
+
+    @Test
+    func createdResourcesSayWhereTheyCanBeRead() async throws {
+        try await WebHarness.run(.sqlite) { web in
+            let signUp = try await web.request(.post, "/v1/users", json: #"{"email":"ann@example.com","password":"correct horse battery","displayName":"Ann"}"#)
+            let ann = try #require(signUp.object["id"] as? String)
+            #expect(signUp.header("Location") == "/v1/users/\(ann)")
+            let token = try await web.logIn("ann")
+            let seller = try await web.signUp("tea", roles: ["seller"])
+            let created = try await web.request(.post, "/v1/orders", json: #"{"sellerId":"\#(seller)","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":500}]}"#, token: token)
+            let location = try #require(created.header("Location"))
+            #expect(location == "/v1/orders/\(created.object["id"] as? String ?? "?")")
+            let read = try await web.request(.get, location, token: token)
+            #expect(read.status == .ok)
+            #expect(read.object["id"] as? String == created.object["id"] as? String)
+        }
+    }
 }

@@ -17,7 +17,7 @@ extension FiduciaAPIHandler {
         let user = try await services.accounts.signUp(request, invitationCode: body.invitationCode, by: principal)
         // The caller just sent the private fields, so they get them back, even when anonymous.
         let creator = Principal.user(user, session: SessionID("ses_none"))
-        return .created(.init(body: .json(.init(user, visibleTo: creator))))
+        return .created(.init(headers: .init(location: "/v1/users/\(user.id)"), body: .json(.init(user, visibleTo: creator))))
     }
 
     func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {

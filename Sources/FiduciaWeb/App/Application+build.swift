@@ -47,6 +47,7 @@ public func buildRouter(
     router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
     router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
     router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration))
+    router.middlewares.add(LocationHeaderMiddleware())
 
     OperationsRoutes(services: services, metrics: metrics).register(on: router)
     try SitePages(site: site).register(on: router)

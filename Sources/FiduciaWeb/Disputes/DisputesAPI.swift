@@ -16,7 +16,7 @@ extension FiduciaAPIHandler {
             attachmentIDs: Self.attachmentIDs(body.attachmentIds)
         )
         let dispute = try await services.disputes.open(on: OrderID(input.path.orderId), request, by: principal)
-        return .created(.init(body: .json(try await disputeView(dispute.id))))
+        return .created(.init(headers: .init(location: "/v1/disputes/\(dispute.id)"), body: .json(try await disputeView(dispute.id))))
     }
 
     func listDisputes(_ input: Operations.ListDisputes.Input) async throws -> Operations.ListDisputes.Output {

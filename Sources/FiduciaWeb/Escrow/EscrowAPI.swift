@@ -13,7 +13,7 @@ extension FiduciaAPIHandler {
             items: body.items.map { LineItem(title: $0.title, quantity: Int(clamping: $0.quantity), unitPriceMinor: $0.unitPriceMinor) }
         )
         let order = try await services.escrow.createOrder(request, by: principal)
-        return .created(.init(body: .json(wire(order))))
+        return .created(.init(headers: .init(location: "/v1/orders/\(order.id)"), body: .json(wire(order))))
     }
 
     func listOrders(_ input: Operations.ListOrders.Input) async throws -> Operations.ListOrders.Output {

@@ -73,7 +73,7 @@ extension FiduciaAPIHandler {
     func issueSeal(_ input: Operations.IssueSeal.Input) async throws -> Operations.IssueSeal.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
         let seal = try await services.seals.issue(to: UserID(body.merchantId), checks: body.checks, validUntil: body.validUntil, by: principal)
-        return .created(.init(body: .json(.init(try await services.seals.seal(seal.id), now: now))))
+        return .created(.init(headers: .init(location: "/v1/seals/\(seal.id)"), body: .json(.init(try await services.seals.seal(seal.id), now: now))))
     }
 
     func getSeal(_ input: Operations.GetSeal.Input) async throws -> Operations.GetSeal.Output {

@@ -12,7 +12,8 @@ extension FiduciaAPIHandler {
         // only keeps the collection itself finite.
         let bytes = try await [UInt8](collecting: body, upTo: WebConfiguration.uploadBodyBytes)
         let file = UploadedFile(fileName: input.query.fileName, declaredType: nil, bytes: bytes)
-        return .created(.init(body: .json(.init(try await services.attachments.upload(file, by: principal)))))
+        let attachment = try await services.attachments.upload(file, by: principal)
+        return .created(.init(headers: .init(location: "/v1/attachments/\(attachment.id)"), body: .json(.init(attachment))))
     }
 
     func getAttachment(_ input: Operations.GetAttachment.Input) async throws -> Operations.GetAttachment.Output {
