@@ -135,4 +135,31 @@ struct UnitOfWorkTests {
             #expect(after.groups - before.groups < 56, "64 concurrent transactions shared no commit")
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aTransactionHandleDroppedWithoutAnEndingGivesItsConnectionBack(_ kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database, _ async throws in
+            let store = try await TestDatabases.store(database)
+            do {
+                let forgotten = try await database.begin()
+                _ = try await forgotten.sql.raw("SELECT 1 AS one").first()
+            }
+            // Its writes are undone and the writer is free again: the next transaction commits.
+            let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await work(store, "after")
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    return false
+                }
+                let first = try await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            #expect(finished, "a dropped handle kept the writer")
+            #expect(try await Self.committed(database, scope: "work") == 1)
+        }
+    }
 }

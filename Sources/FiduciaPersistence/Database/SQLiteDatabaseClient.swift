@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SQLKit
@@ -163,17 +164,36 @@ public final class SQLiteDatabaseClient: DatabaseClient {
 private final class SQLiteOpenTransaction: OpenTransaction {
     let sql: any SQLDatabase
     private let writer: SQLiteGroupCommit
+    private let ended = NIOLockedValueBox(false)
 
     init(sql: any SQLDatabase, writer: SQLiteGroupCommit) {
         self.sql = sql
         self.writer = writer
     }
 
+    /// True the first time only: a transaction ends once.
+    private func end() -> Bool {
+        ended.withLockedValue { ended in
+            defer { ended = true }
+            return !ended
+        }
+    }
+
     func commit() async throws {
+        guard end() else { return }
         try await writer.leave(keep: true)
     }
 
     func rollback() async {
+        guard end() else { return }
         try? await writer.leave(keep: false)
+    }
+
+    deinit {
+        // A handle dropped without an ending (a bug) must not keep the writer forever.
+        if end() {
+            let writer = writer
+            Task { try? await writer.leave(keep: false) }
+        }
     }
 }

@@ -24,6 +24,9 @@ public actor UnitOfWork {
     private var open: (any OpenTransaction)?
     /// The prologue ran in a transaction that was committed early (`commitEarly`).
     private var prologueCommitted = false
+    /// An early commit failed: none of the request's writes happened, and nothing more may be
+    /// written or answered in its name (a caller that swallowed the error must not go on).
+    private var broken: (any Error)?
 
     @TaskLocal static var current: UnitOfWork?
 
@@ -45,6 +48,7 @@ public actor UnitOfWork {
 
     /// The unit's open transaction, opened (with the prologue, the first time) if needed.
     private func transaction() async throws -> any OpenTransaction {
+        if let broken { throw broken }
         if let open { return open }
         let transaction = try await database.begin()
         if !prologueCommitted {
@@ -87,14 +91,20 @@ public actor UnitOfWork {
     func commitEarly() async throws {
         guard let open else { return }
         self.open = nil
-        prologueCommitted = true
-        try await open.commit()
+        do {
+            try await open.commit()
+            prologueCommitted = true
+        } catch {
+            broken = error
+            throw error
+        }
     }
 
     /// Ends the request: if it wrote, runs `epilogue` (storing its answer) in its transaction
     /// and commits. Returns whether there was anything to commit.
     @discardableResult
     public func finish(_ epilogue: @Sendable (Repositories) async throws -> Void) async throws -> Bool {
+        if let broken { throw broken }
         guard hasWritten else { return false }
         let transaction = try await transaction()
         open = nil
