@@ -2,7 +2,7 @@ import FiduciaDomain
 import FiduciaPersistence
 import FiduciaServices
 import FiduciaTestSupport
-import FiduciaWeb
+@testable import FiduciaWeb
 import Foundation
 import HTTPTypes
 import Testing
@@ -188,5 +188,18 @@ struct HardeningTests {
             #expect(read.status == .ok)
             #expect(read.object["id"] as? String == created.object["id"] as? String)
         }
+    }
+
+    @Test
+    func forwardedForIsBelievedOnlyFromTrustedProxies() {
+        let proxy: Set<String> = ["10.0.0.2"]
+        // Straight from the client: the header is whatever the client wrote.
+        #expect(ClientAddress.resolve(peer: "203.0.113.9", forwardedFor: "198.51.100.7", trusted: proxy) == "203.0.113.9")
+        #expect(ClientAddress.resolve(peer: "203.0.113.9", forwardedFor: nil, trusted: []) == "203.0.113.9")
+        // Through the proxy: the right-most address the proxy saw, not one the client made up.
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "198.51.100.7", trusted: proxy) == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4, 198.51.100.7", trusted: proxy) == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "198.51.100.7, 10.0.0.2", trusted: proxy) == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: nil, trusted: proxy) == "10.0.0.2")
     }
 }

@@ -64,6 +64,14 @@ struct Configuration: Sendable {
         Key(name: "FIDUCIA_MAX_BODY_BYTES", defaultValue: "65536", meaning: "Largest accepted request body, in bytes") {
             $0.web.maximumBodyBytes = try integer($1, name: "FIDUCIA_MAX_BODY_BYTES", range: 1024...16_777_216)
         },
+        Key(name: "FIDUCIA_TRUSTED_PROXIES", defaultValue: "",
+            meaning: "IP addresses of the reverse proxies in front of Fiducia (comma-separated): only from them is X-Forwarded-For believed, for log-in throttling per address") {
+            let addresses = $1.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+            for address in addresses where !address.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) {
+                throw ConfigurationError.invalid("FIDUCIA_TRUSTED_PROXIES", address)
+            }
+            $0.web.trustedProxies = Set(addresses)
+        },
         Key(name: "FIDUCIA_RUN_JOBS", defaultValue: "true", meaning: "Run the background job runner in this server (timeouts, monthly jobs)") {
             $0.web.runsJobs = try boolean($1, name: "FIDUCIA_RUN_JOBS")
         },

@@ -39,7 +39,7 @@ public func buildRouter(
 
     let router = Router(context: FiduciaRequestContext.self)
     // Outermost first: every request gets an id and metrics; every error becomes a problem.
-    router.middlewares.add(ObservabilityMiddleware(metrics: metrics, random: services.random))
+    router.middlewares.add(ObservabilityMiddleware(metrics: metrics, random: services.random, trustedProxies: configuration.trustedProxies))
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))
     router.middlewares.add(ProblemMiddleware(pages: renderer))
     router.middlewares.add(CanonicalPathMiddleware())

@@ -10,6 +10,9 @@ public struct WebConfiguration: Sendable, Equatable {
     public var secureCookies = false
     /// Run the background job runner in this process.
     public var runsJobs = true
+    /// Addresses of the reverse proxies in front of Fiducia, whose `X-Forwarded-For` names the
+    /// client; from anyone else the header is ignored.
+    public var trustedProxies: Set<String> = []
 
     /// The body limit of a file upload to the API (`POST /v1/attachments`): one file of at most
     /// 5 MiB (`AttachmentRules`), with room to spare.

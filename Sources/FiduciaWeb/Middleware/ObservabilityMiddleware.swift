@@ -41,8 +41,12 @@ public final class HTTPMetrics: Sendable {
 /// The outermost middleware: gives each request an id (kept from `X-Request-Id` when the caller
 /// sends a sane one), a logger that carries it, one log line, and its metrics.
 struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var forwardedFor: HTTPField.Name { HTTPField.Name("X-Forwarded-For")! }
+
     let metrics: HTTPMetrics
     let random: any RandomSource
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    var trustedProxies: Set<String> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = Self.acceptable(request.headers[.requestID]) ?? SecretToken.base64URL(random.bytes(12))
@@ -51,7 +55,10 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         context.logger[metadataKey: "hb.request.id"] = nil
         let logger = context.logger
         let start = ContinuousClock.now
-        let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
+        let address = ClientAddress.resolve(
+            peer: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress,
+            forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies
+        )
         let scope = RequestScope(requestID: requestID, principal: .anonymous, logger: logger, clientAddress: address)
         var response: Response
         do {
