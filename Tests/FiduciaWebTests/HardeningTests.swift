@@ -202,4 +202,42 @@ struct HardeningTests {
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "198.51.100.7, 10.0.0.2", trusted: proxy) == "198.51.100.7")
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: nil, trusted: proxy) == "10.0.0.2")
     }
+
+    /// Attack: a buyer (or a script on their behalf) fires the same keyed payment many times at
+    /// once, hoping that the unit of work lets two of them charge; a colluding second account
+    /// replays the buyer's key on the buyer's order.
+    @Test(arguments: TestDatabases.kinds)
+    func oneKeyedPaymentFiredManyTimesAtOnceChargesOnce(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let buyer = try await web.user("ann")
+            let accomplice = try await web.user("eve")
+            let seller = try await web.signUp("tea", roles: ["seller"])
+            let created = try await web.request(.post, "/v1/orders", json: #"{"sellerId":"\#(seller)","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":4200}]}"#, token: buyer.token)
+            let order = try #require(created.object["id"] as? String)
+            let payment = #"{"method":"card","cardToken":"tok_visa"}"#
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await web.request(.post, "/v1/orders/\(order)/payment", json: payment, token: buyer.token, headers: ["Idempotency-Key": "pay-once"]).status.code
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            // Each is the payment's answer (first or replayed) or "still running": never a second charge.
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 409 }, "\(statuses)")
+            #expect(statuses.contains(200))
+            let replay = try await web.request(.post, "/v1/orders/\(order)/payment", json: payment, token: buyer.token, headers: ["Idempotency-Key": "pay-once"])
+            #expect(replay.status == .ok)
+            #expect(replay.header("Idempotent-Replayed") == "true")
+            // The accomplice's copy of the key is the accomplice's own key: it runs, and is refused.
+            let stolen = try await web.request(.post, "/v1/orders/\(order)/payment", json: payment, token: accomplice.token, headers: ["Idempotency-Key": "pay-once"])
+            #expect(stolen.status == .notFound)
+            let charges = try await web.services.store.database.read { sql in
+                try await sql.raw("SELECT amount_minor FROM sandbox_charges WHERE status = 'succeeded'").all()
+            }
+            #expect(charges.count == 1)
+            #expect(try await web.services.ledger.balances(of: UserID(buyer.id)).first?.heldAsBuyerMinor == 4_200)
+            #expect(try await web.services.ledger.verify().isClean)
+        }
+    }
 }

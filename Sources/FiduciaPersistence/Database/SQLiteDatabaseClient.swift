@@ -19,21 +19,18 @@ public final class SQLiteDatabaseClient: DatabaseClient {
     private let writer: SQLiteGroupCommit
     private let readers: ConnectionPool<SQLiteConnection>
     private let threadPool: NIOThreadPool
-    private let logger: Logger
 
     private init(
         path: String,
         writer: SQLiteConnection,
         readers: ConnectionPool<SQLiteConnection>,
-        threadPool: NIOThreadPool,
-        logger: Logger
+        threadPool: NIOThreadPool
     ) {
         self.path = path
         self.writerConnection = writer
         self.writer = SQLiteGroupCommit(connection: writer)
         self.readers = readers
         self.threadPool = threadPool
-        self.logger = logger
     }
 
     /// Opens (and creates, with its folder, if needed) the SQLite file at `path`.
@@ -68,8 +65,7 @@ public final class SQLiteDatabaseClient: DatabaseClient {
                 path: path,
                 writer: writer,
                 readers: ConnectionPool(readers),
-                threadPool: threadPool,
-                logger: logger
+                threadPool: threadPool
             )
         } catch {
             for connection in opened { try? await connection.close() }

@@ -28,13 +28,17 @@ struct DeclaredMethodsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
-        let allowed = allowedMethods(path: request.uri.path)
-        let method = request.method == .head ? .get : request.method
-        guard !allowed.isEmpty, !allowed.contains(method) else { return try await next(request, context) }
-        var response = WebError.methodNotAllowed.problem.response(requestID: RequestScope.current.requestID)
-        response.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
-        return response
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && request.uri.path.hasPrefix("/v1/") {
+            // Only when the router found no route: the common case pays nothing.
+            let allowed = allowedMethods(path: request.uri.path)
+            let method = request.method == .head ? .get : request.method
+            guard !allowed.isEmpty, !allowed.contains(method) else { throw error }
+            var response = WebError.methodNotAllowed.problem.response(requestID: RequestScope.current.requestID)
+            response.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            return response
+        }
     }
 
     /// Every method some declared path matching `path` takes (`/users/me` matches both
