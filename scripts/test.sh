@@ -41,6 +41,9 @@ scripts/smoke-test.sh
 echo "==> crash test: trading through SIGKILLs, on SQLite and PostgreSQL"
 scripts/crash-test.sh 10 4
 
+echo "==> API contract: schemathesis against /openapi.yaml as a buyer, a seller and an admin"
+scripts/api-contract.sh
+
 echo "==> mail test: a verification code through a real SMTP server"
 scripts/mail-test.sh
 

@@ -30,10 +30,11 @@ struct AccountRulesTests {
         #expect(valid.roles == [.buyer])
         #expect(valid.createdByClientID == nil)
 
-        #expect(throws: ValidationError.self) {
+        // Who is asking decides these, not the request's shape: 422 rule-not-met, not 400.
+        #expect(throws: RuleNotMet.self) {
             try AccountRules.validate(.init(email: "ann@example.com", password: nil, displayName: "Ann", roles: nil), by: .anonymous)
         }
-        let error = #expect(throws: ValidationError.self) {
+        let error = #expect(throws: RuleNotMet.self) {
             try AccountRules.validate(.init(email: "ann@example.com", password: "correct horse", displayName: "Ann", roles: [.admin]), by: .anonymous)
         }
         #expect(error?.fieldErrors.map(\.field) == ["roles"])
@@ -46,15 +47,16 @@ struct AccountRulesTests {
         #expect(Set(error?.fieldErrors.map(\.field) ?? []) == ["email", "password", "displayName", "roles"])
     }
 
-    @Test func passwordLimitIsInBytesBecauseBcryptReadsBytes() {
-        // 25 three-byte characters are 75 bytes: over bcrypt's 72.
-        let long = String(repeating: "密", count: 25)
-        #expect(throws: ValidationError.self) {
-            try AccountRules.validate(.init(email: "a@b.co", password: long, displayName: "A", roles: nil), by: .anonymous)
-        }
-        let fits = String(repeating: "密", count: 24)
+    @Test func passwordLengthIsCountedInCharactersAsTheDocumentCounts() {
+        // 200 three-byte characters are 600 bytes, far over bcrypt's 72: the hasher digests them first.
         #expect(throws: Never.self) {
-            try AccountRules.validate(.init(email: "a@b.co", password: fits, displayName: "A", roles: nil), by: .anonymous)
+            try AccountRules.validate(.init(email: "a@b.co", password: String(repeating: "密", count: 200), displayName: "A", roles: nil), by: .anonymous)
+        }
+        #expect(throws: ValidationError.self) {
+            try AccountRules.validate(.init(email: "a@b.co", password: String(repeating: "密", count: 201), displayName: "A", roles: nil), by: .anonymous)
+        }
+        #expect(throws: ValidationError.self) {
+            try AccountRules.validate(.init(email: "a@b.co", password: String(repeating: "密", count: 9), displayName: "A", roles: nil), by: .anonymous)
         }
     }
 
@@ -64,7 +66,7 @@ struct AccountRulesTests {
         #expect(valid.roles == [.moderator, .certifier])
 
         let seller = Principal.user(user([.seller]), session: SessionID("ses_1"))
-        #expect(throws: ValidationError.self) {
+        #expect(throws: RuleNotMet.self) {
             try AccountRules.validate(.init(email: "m@b.co", password: "correct horse", displayName: "M", roles: [.moderator]), by: seller)
         }
     }
@@ -79,7 +81,7 @@ struct AccountRulesTests {
         #expect(valid.externalID == "shop-42")
         #expect(valid.createdByClientID == client.id)
 
-        #expect(throws: ValidationError.self) {
+        #expect(throws: RuleNotMet.self) {
             try AccountRules.validate(.init(email: "s@b.co", password: "correct horse", displayName: "S", roles: nil, externalID: "x"), by: .anonymous)
         }
     }

@@ -37,6 +37,13 @@ struct CommonTests {
         let page = try PageRequest(limit: 10, cursor: cursor)
         #expect(page.after == "usr_01abc")
         #expect(throws: ValidationError.self) { try PageRequest(cursor: "not-a-cursor") }
+        #expect(throws: ValidationError.self) { try PageRequest(cursor: "YzE6") }
+        #expect(throws: ValidationError.self) { try PageRequest(cursor: "YzE6ab+c") }
+        // Anything of the documented shape is a place to start from, even when this server did not
+        // write it: the API document promises as much.
+        #expect(try PageRequest(cursor: "YzE6__").after?.isEmpty == false)
+        #expect(try PageRequest(cursor: "YzE6" + String(repeating: "z", count: 86)).after != nil)
+        #expect(throws: ValidationError.self) { try PageRequest(cursor: "YzE6" + String(repeating: "z", count: 87)) }
         #expect(throws: ValidationError.self) { try PageRequest(limit: 0) }
         #expect(throws: ValidationError.self) { try PageRequest(limit: 101) }
         #expect(try PageRequest().limit == 20)

@@ -455,7 +455,8 @@ struct DisputeServiceTests {
             await #expect(throws: AttachmentError.tooMany(6)) {
                 try await services.disputes.open(on: trade.order.id, NewDispute(reason: .damaged, description: "Broken", files: six), by: trade.asBuyer)
             }
-            await #expect(throws: ValidationError.self) {
+            // More than is left to refund: a rule of the order's state (422).
+            await #expect(throws: RuleNotMet.self) {
                 try await services.disputes.open(on: trade.order.id, NewDispute(reason: .damaged, remedy: .partialRefund, amountMinor: 10_000, description: "x"), by: trade.asBuyer)
             }
             // Nothing changed.

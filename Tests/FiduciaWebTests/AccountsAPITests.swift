@@ -32,6 +32,24 @@ struct AccountsAPITests {
         }
     }
 
+    /// Attack: bcrypt reads 72 bytes, so two long passwords alike in those would be one password.
+    /// Longer ones are digested first: every character counts.
+    @Test(arguments: TestDatabases.kinds)
+    func everyCharacterOfALongPasswordCounts(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let long = String(repeating: "密码", count: 40) + "-the-end"  // 248 bytes, 88 characters
+            let created = try await web.request(.post, "/v1/users", json: #"{"email":"lin@example.com","password":"\#(long)","displayName":"Lin"}"#)
+            #expect(created.status == .created)
+            let right = try await web.request(.post, "/v1/sessions", json: #"{"email":"lin@example.com","password":"\#(long)"}"#)
+            #expect(right.status == .created)
+            let sameFirst72Bytes = String(repeating: "密码", count: 40) + "-another"
+            let wrong = try await web.request(.post, "/v1/sessions", json: #"{"email":"lin@example.com","password":"\#(sameFirst72Bytes)"}"#)
+            #expect(wrong.status == .unauthorized)
+            let tooLong = String(repeating: "x", count: 201)
+            #expect(try await web.request(.post, "/v1/users", json: #"{"email":"max@example.com","password":"\#(tooLong)","displayName":"Max"}"#).status == .badRequest)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func privateFieldsAreHiddenFromOthers(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in
@@ -110,7 +128,9 @@ struct AccountsAPITests {
     func onlyAdministratorsGrantStaffRolesAndListUsers(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in
             let forbidden = try await web.request(.post, "/v1/users", json: #"{"email":"m@example.com","password":"correct horse battery","displayName":"M","roles":["moderator"]}"#)
-            #expect(forbidden.status == .badRequest)
+            // The document allows any role; who is asking decides: 422, naming the field.
+            #expect(forbidden.status == .unprocessableContent)
+            #expect(forbidden.problemType == "/problems/rule-not-met")
             #expect((forbidden.object["errors"] as? [[String: Any]])?.first?["field"] as? String == "roles")
 
             let admin = try await web.administrator()

@@ -1,3 +1,5 @@
+import FiduciaAPI
+import FiduciaDomain
 import FiduciaTestSupport
 import Foundation
 import HTTPTypes
@@ -139,6 +141,16 @@ struct ConventionsTests {
             }
             let problems = try await web.request(.get, "/problems")
             #expect(problems.text.contains("idempotency-key-reused"))
+            #expect(problems.text.contains("rule-not-met"))
         }
+    }
+
+    /// The document lists exactly the currencies the server accepts: a client generated from it
+    /// never offers one the server refuses, nor lacks one it takes.
+    @Test func documentedCurrenciesAreTheAcceptedOnes() throws {
+        let document = try OpenAPIDocument.yaml()
+        let line = try #require(document.split(separator: "\n").first { $0.contains("enum: [AED,") })
+        let listed = line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(listed == Currency.all.map(\.code))
     }
 }

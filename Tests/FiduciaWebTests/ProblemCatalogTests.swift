@@ -10,7 +10,7 @@ import Testing
 @Suite("Problem catalogue")
 struct ProblemCatalogTests {
     static let samples: [any DomainError] = [
-        ValidationError(field: "x", "bad"), NotFoundError(entity: "order", id: "1"),
+        ValidationError(field: "x", "bad"), RuleNotMet(field: "x", "not now"), NotFoundError(entity: "order", id: "1"),
         AccessError.authenticationRequired, AccessError.invalidCredentials, AccessError.invalidToken, AccessError.forbidden("no"),
         AccessError.onBehalfNotAllowed, AccessError.tooManyLogInAttempts, AccountError.emailTaken, AccountError.externalIDTaken("x"), AccountError.apiClientNameInvalid,
         EscrowError.illegalTransition(.pay, status: .paid), EscrowError.notAllowed(.pay), EscrowError.paymentWindowClosed, EscrowError.paymentWindowOpen,
@@ -28,6 +28,7 @@ struct ProblemCatalogTests {
         WebhookError.unknownProvider("x"), WebhookError.missingSignature, WebhookError.badSignature, WebhookError.stale(ageSeconds: 400), WebhookError.malformed("x"),
         RatingError.notAParty, RatingError.orderNotFinished(.paid), RatingError.windowClosed, RatingError.alreadyPublished, RatingError.notPublished,
         RatingError.notTheRatee, RatingError.alreadyReplied, RatingError.invalid([FieldError(field: "x", message: "y")]),
+        RatingError.notForYourSide(FieldError(field: "x", message: "y")),
         EscrowError.noDisputeOpen, EscrowError.alreadyDisputed,
         DisputeError.notYourPart("x"), DisputeError.notNow("x", .resolved), DisputeError.notAssigned, DisputeError.noOffer, DisputeError.alreadyAccepted,
         DisputeError.returnAlreadyShipped, DisputeError.returnNotShipped, DisputeError.noDeadline, DisputeError.deadlineNotDue, DisputeError.alreadyOpen(DisputeID("d")),

@@ -33,7 +33,7 @@ struct SocialAPITests {
             // Twice, or back the other way, is a conflict; to oneself is invalid.
             #expect(try await web.request(.post, "/v1/friend-requests", json: #"{"userId":"\#(bob.id)"}"#, token: ann.token).problemType == "/problems/friend-request-already-sent")
             #expect(try await web.request(.post, "/v1/friend-requests", json: #"{"userId":"\#(ann.id)"}"#, token: bob.token).problemType == "/problems/friend-request-waiting-for-you")
-            #expect(try await web.request(.post, "/v1/friend-requests", json: #"{"userId":"\#(ann.id)"}"#, token: ann.token).status == .badRequest)
+            #expect(try await web.request(.post, "/v1/friend-requests", json: #"{"userId":"\#(ann.id)"}"#, token: ann.token).status == .unprocessableContent)
             // Only the recipient answers; someone else's answer finds nothing.
             #expect(try await web.request(.post, "/v1/friend-requests/\(id)/answer", json: #"{"accept":true}"#, token: eve.token).status == .notFound)
             #expect(try await web.request(.post, "/v1/friend-requests/\(id)/answer", json: #"{"accept":true}"#, token: ann.token).status == .notFound)

@@ -52,10 +52,11 @@ struct TrustAPITests {
             let seller = try await web.user("tea", roles: ["seller"])
             let order = try await web.completedTrade(buyer: buyer.token, seller: seller)
             let cases: [(String, String, Int, String)] = [
-                (buyer.token, #"{"overall":"positive"}"#, 400, "validation-failed"),
+                // Detailed ratings are the buyer's: which side the rater is on decides (422).
+                (buyer.token, #"{"overall":"positive"}"#, 422, "rule-not-met"),
                 (buyer.token, #"{"overall":"positive","itemAsDescribed":6,"serviceAttitude":4,"shippingSpeed":5}"#, 400, "validation-failed"),
                 (buyer.token, #"{"overall":"great","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5}"#, 400, "validation-failed"),
-                (seller.token, #"{"overall":"positive","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5}"#, 400, "validation-failed"),
+                (seller.token, #"{"overall":"positive","itemAsDescribed":5,"serviceAttitude":4,"shippingSpeed":5}"#, 422, "rule-not-met"),
                 (try await web.user("eve").token, #"{"overall":"negative"}"#, 404, "not-found"),
             ]
             for (token, body, status, code) in cases {

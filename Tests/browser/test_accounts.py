@@ -37,7 +37,7 @@ class AccountPagesTest(BrowserTestCase):
         self.submit("/signup")
         summary = self.driver.find_element(By.CSS_SELECTOR, ".error-summary")
         self.assertIn("email address does not look valid", summary.text)
-        self.assertIn("10 to 72 bytes", summary.text)
+        self.assertIn("10 to 200 characters", summary.text)
         self.assertEqual(self.driver.find_element(By.ID, "displayName").get_attribute("value"), "Bob")
 
     def test_wrong_password_is_refused(self):

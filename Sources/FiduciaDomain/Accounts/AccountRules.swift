@@ -1,8 +1,14 @@
 /// The rules for accounts: what a valid email, password and display name are, and who may create
 /// which users. Pure functions, so they are the same for the API, the pages and the CLI.
 public enum AccountRules {
-    /// bcrypt reads at most 72 bytes; longer passwords would be silently truncated, so we refuse them.
-    public static let passwordBytes = 10...72
+    /// Counted in Unicode code points, as the API document counts. bcrypt reads at most 72 bytes, so
+    /// a longer password is hashed first (see `BcryptPasswordHasher`) rather than cut short.
+    public static let passwordLength = 10...200
+    public static let passwordRule = "The password must be 10 to 200 characters long."
+
+    public static func isAcceptablePassword(_ password: String) -> Bool {
+        passwordLength.contains(password.unicodeScalars.count)
+    }
     public static let displayNameLength = 1...80
     public static let emailMaxLength = 254
     public static let externalIDMaxLength = 128
@@ -44,13 +50,16 @@ public enum AccountRules {
 
     /// A deliberately simple check: one `@`, something before it, a dotted domain after it, no spaces.
     /// Real verification is done by sending a message, not by a regular expression.
+    ///
+    /// Read as Unicode scalars, not characters, so that it says exactly what the API document's
+    /// pattern says (an `@` followed by a combining mark is still an `@`).
     public static func isPlausibleEmail(_ email: String) -> Bool {
-        guard email.utf8.count <= emailMaxLength else { return false }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        let scalars = Array(email.unicodeScalars)
+        guard scalars.count <= emailMaxLength, !scalars.contains(where: { $0.properties.isWhitespace || $0 == "\u{FEFF}" }) else { return false }
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else { return false }
         let domain = parts[1]
-        guard domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix(".") else { return false }
-        return !email.contains(where: { $0.isWhitespace || $0.isNewline })
+        return domain.contains(".") && domain.first != "." && domain.last != "."
     }
 
     /// A request to create a user, as received (before normalisation).
@@ -96,13 +105,16 @@ public enum AccountRules {
             switch scalar.value {
             case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: true  // direction marks, embeddings, overrides, isolates
             case 0x200B...0x200D, 0x2060...0x2064, 0xFEFF, 0x180E, 0x00AD: true  // zero-width and invisible characters
-            case 0x0000...0x001F, 0x007F...0x009F: true  // control characters
-            default: scalar.properties.generalCategory == .format
+            case 0x0000...0x001F, 0x007F...0x009F, 0x2028, 0x2029: true  // control characters, line and paragraph separators
+            // The other invisible format characters of the Basic Multilingual Plane, listed (not
+            // looked up) so that the API document's pattern for names says exactly the same.
+            case 0x0600...0x0605, 0x06DD, 0x070F, 0x0890...0x0891, 0x08E2, 0x206A...0x206F, 0xFFF9...0xFFFB: true
+            default: false
             }
         }
     }
 
-    public static func validate(_ request: NewUser, by principal: Principal, signedInElsewhere: Bool = false) throws(ValidationError) -> ValidatedNewUser {
+    public static func validate(_ request: NewUser, by principal: Principal, signedInElsewhere: Bool = false) throws -> ValidatedNewUser {
         var validator = Validator()
         let email = normalizeEmail(request.email)
         validator.check(isPlausibleEmail(email), field: "email", "The email address does not look valid.")
@@ -122,28 +134,14 @@ public enum AccountRules {
         let isAdmin = principal.actingUser?.has(.admin) ?? false
         let client = principal.apiClient
         if let password = request.password {
-            validator.check(
-                passwordBytes.contains(password.utf8.count),
-                field: "password",
-                "The password must be 10 to 72 bytes long."
-            )
-        } else {
-            validator.check(client != nil || signedInElsewhere, field: "password", "A password is required.")
+            validator.check(isAcceptablePassword(password), field: "password", passwordRule)
         }
 
         let roles = request.roles ?? [.buyer]
         validator.check(!roles.isEmpty, field: "roles", "Give at least one role.")
-        if !isAdmin {
-            validator.check(
-                roles.isSubset(of: Role.selfService),
-                field: "roles",
-                "Only an administrator can grant the roles moderator, admin or certifier."
-            )
-        }
 
         let externalID = request.externalID?.trimmingWhitespace()
         if let externalID {
-            validator.check(client != nil, field: "externalId", "Only an API client can set an external id.")
             validator.check(
                 (1...externalIDMaxLength).contains(externalID.count),
                 field: "externalId",
@@ -151,6 +149,23 @@ public enum AccountRules {
             )
         }
         try validator.throwIfInvalid()
+
+        // What depends on who is asking: the document allows these fields to anyone.
+        var rules = Validator()
+        if request.password == nil {
+            rules.check(client != nil || signedInElsewhere, field: "password", "A password is required.")
+        }
+        if !isAdmin {
+            rules.check(
+                roles.isSubset(of: Role.selfService),
+                field: "roles",
+                "Only an administrator can grant the roles moderator, admin or certifier."
+            )
+        }
+        if externalID != nil {
+            rules.check(client != nil, field: "externalId", "Only an API client can set an external id.")
+        }
+        try rules.throwIfRuleNotMet()
         return ValidatedNewUser(
             email: email,
             password: request.password,

@@ -10,7 +10,9 @@ public enum FailureKind: Sendable, Equatable {
     case notFound
     /// The request conflicts with the current state, e.g. an illegal state transition (409).
     case conflict
-    /// The request is well-formed but cannot be processed as sent (422).
+    /// The request is well-formed and the API document allows it, but a rule that depends on the
+    /// state of things refuses it: an amount above what is left, your own account, a card the
+    /// provider does not know (422). A 400 means the request itself breaks the document.
     case unprocessable
     /// The request body is larger than allowed (413).
     case tooLarge
@@ -71,6 +73,28 @@ public struct ValidationError: DomainError, Equatable {
     public var detail: String { fieldErrors.map(\.message).joined(separator: " ") }
 }
 
+/// Fields the API document allows, refused by a rule that depends on the state of things (422
+/// `rule-not-met`): the amount left to refund, who is asking, what the rulebook in force says.
+/// A `ValidationError` (400) is for a request that breaks the document itself.
+public struct RuleNotMet: DomainError, Equatable {
+    public static let title = "Refused by a rule"
+    public let fieldErrors: [FieldError]
+
+    public init(_ fieldErrors: [FieldError]) {
+        precondition(!fieldErrors.isEmpty, "a refusal names at least one field")
+        self.fieldErrors = fieldErrors
+    }
+
+    public init(field: String, _ message: String) {
+        self.init([FieldError(field: field, message: message)])
+    }
+
+    public var kind: FailureKind { .unprocessable }
+    public var code: String { "rule-not-met" }
+    public var title: String { Self.title }
+    public var detail: String { fieldErrors.map(\.message).joined(separator: " ") }
+}
+
 /// Collects field errors while validating a request, then throws them together.
 public struct Validator {
     public private(set) var errors: [FieldError] = []
@@ -87,6 +111,11 @@ public struct Validator {
 
     public func throwIfInvalid() throws(ValidationError) {
         if !errors.isEmpty { throw ValidationError(errors) }
+    }
+
+    /// For checks against the state of things rather than the request's own shape.
+    public func throwIfRuleNotMet() throws(RuleNotMet) {
+        if !errors.isEmpty { throw RuleNotMet(errors) }
     }
 }
 

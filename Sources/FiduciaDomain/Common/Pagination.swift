@@ -19,26 +19,49 @@ public struct PageRequest: Sendable, Equatable {
         var after: String?
         if let cursor, !cursor.isEmpty {
             after = Self.decode(cursor)
-            validator.check(after != nil, field: "cursor", "The cursor is not one this server issued.")
+            validator.check(after != nil, field: "cursor", "The cursor is not of the form this server issues (the nextCursor of a page).")
         }
         try validator.throwIfInvalid()
         self.limit = limit
         self.after = after
     }
 
+    /// Every cursor starts with this: base64url of `c1:`, the version prefix.
+    static let prefix = "YzE6"
+
     public static func encode(_ lastIdentifier: String) -> String {
         Data(("c1:" + lastIdentifier).utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
+    /// The identifier in a cursor. Any text of the documented shape (`^YzE6[A-Za-z0-9_-]{2,86}$`)
+    /// decodes, so a client that edits a cursor gets a page, never an error the document does not
+    /// announce: a cursor only says where a page starts, so a made-up one reveals nothing.
     static func decode(_ cursor: String) -> String? {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("c1:") else {
-            return nil
+        guard cursor.hasPrefix(prefix) else { return nil }
+        let tail = cursor.utf8.dropFirst(prefix.utf8.count)
+        guard (2...86).contains(tail.count) else { return nil }
+        var bytes: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for character in tail {
+            let value: UInt8
+            switch character {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            default: return nil
+            }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
         }
-        let identifier = String(text.dropFirst(3))
-        return identifier.isEmpty || identifier.count > 64 ? nil : identifier
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -122,6 +122,8 @@ public enum DisputeMachine {
         let description = description.trimmingWhitespace()
         var validator = Validator()
         validator.check(Dispute.descriptionLength.contains(description.count), field: "description", "Say what went wrong (1 to 2000 characters).")
+        try validator.throwIfInvalid()
+        // What may be asked for depends on what is left to refund: a rule of the order's state.
         let refundable = order.refundableMinor
         let requested: Int64
         switch remedy {
@@ -133,7 +135,7 @@ public enum DisputeMachine {
             validator.check((1..<max(2, refundable)).contains(requested) && requested < refundable, field: "amountMinor",
                             "A partial refund is between 1 and \(refundable - 1) minor units.")
         }
-        try validator.throwIfInvalid()
+        try validator.throwIfRuleNotMet()
         if order.status == .completed {
             // After completion: the return window, or for a counterfeit under the genuine-goods
             // guarantee, its longer claim window.
@@ -252,10 +254,12 @@ public enum DisputeMachine {
                 ))
             }
         }
-        func amount(_ value: Int64, allowZero: Bool, field: String) throws(ValidationError) -> Int64 {
+        func amount(_ value: Int64, allowZero: Bool, field: String) throws -> Int64 {
             let lowest: Int64 = allowZero ? 0 : 1
-            guard (lowest...dispute.refundableMinor).contains(value) else {
-                throw ValidationError(field: field, "The amount must be \(lowest) to \(dispute.refundableMinor) minor units.")
+            guard value >= lowest else { throw ValidationError(field: field, "The amount must be at least \(lowest) minor units.") }
+            // What is left to refund is the order's state, not the request's shape.
+            guard value <= dispute.refundableMinor else {
+                throw RuleNotMet(field: field, "The amount must be \(lowest) to \(dispute.refundableMinor) minor units.")
             }
             return value
         }

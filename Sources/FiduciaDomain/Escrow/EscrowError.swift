@@ -33,7 +33,7 @@ public enum EscrowError: DomainError, Equatable {
             .refundRequested, .escrowFrozen, .trackingLimitReached, .noDisputeOpen, .alreadyDisputed:
             .conflict
         case .notAllowed: .forbidden
-        case .refundAmountInvalid, .buyerIsSeller: .invalidInput
+        case .refundAmountInvalid, .buyerIsSeller: .unprocessable
         case .sellerNotFound: .notFound
         case .statementLimitExceeded, .statementCreditLimitReached, .sellerCannotCoverRefund, .paymentDeclined: .unprocessable
         }
@@ -48,14 +48,14 @@ public enum EscrowError: DomainError, Equatable {
         case .confirmationNotDue: "confirmation-not-due"
         case .extensionAlreadyUsed: "extension-already-used"
         case .refundWindowClosed: "refund-window-closed"
-        case .refundAmountInvalid: "validation-failed"
+        case .refundAmountInvalid: "rule-not-met"
         case .refundRequested: "refund-requested"
         case .escrowFrozen: "escrow-frozen"
         case .statementLimitExceeded: "statement-limit-exceeded"
         case .statementCreditLimitReached: "statement-credit-limit-reached"
         case .sellerCannotCoverRefund: "refund-not-covered"
         case .sellerNotFound: "seller-not-found"
-        case .buyerIsSeller: "validation-failed"
+        case .buyerIsSeller: "rule-not-met"
         case .paymentDeclined: "payment-declined"
         case .trackingLimitReached: "tracking-limit-reached"
         case .noDisputeOpen: "no-dispute-open"
@@ -72,7 +72,7 @@ public enum EscrowError: DomainError, Equatable {
         case .confirmationNotDue: "Confirmation period not over"
         case .extensionAlreadyUsed: "Already extended"
         case .refundWindowClosed: "Return window closed"
-        case .refundAmountInvalid, .buyerIsSeller: "Some fields are invalid"
+        case .refundAmountInvalid, .buyerIsSeller: RuleNotMet.title
         case .refundRequested: "Refund requested"
         case .escrowFrozen: "Escrow frozen"
         case .statementLimitExceeded: "Too large for the monthly statement"

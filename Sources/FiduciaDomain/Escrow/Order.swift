@@ -293,7 +293,7 @@ public struct NewOrder: Sendable, Equatable {
 
     /// Checks the request against the currency's limits (`MoneyLimits`) and computes the total
     /// with checked arithmetic.
-    public func validated() throws(ValidationError) -> (currency: Currency, totalMinor: Int64) {
+    public func validated() throws -> (currency: Currency, totalMinor: Int64) {
         var validator = Validator()
         let currency = Currency(currency)
         validator.check(currency != nil, field: "currency", "The currency must be an ISO 4217 code such as EUR.")
@@ -304,22 +304,27 @@ public struct NewOrder: Sendable, Equatable {
             let title = item.title.trimmingWhitespace()
             validator.check((1...200).contains(title.count), field: "items[\(index)].title", "Each item needs a title of 1 to 200 characters.")
             validator.check((1...MoneyLimits.maximumQuantity).contains(item.quantity), field: "items[\(index)].quantity", "The quantity must be 1 to \(MoneyLimits.maximumQuantity).")
-            if let limits {
-                validator.check(
-                    (1...limits.maximumUnitPriceMinor).contains(item.unitPriceMinor),
-                    field: "items[\(index)].unitPriceMinor",
-                    "The unit price must be a positive number of minor units, at most \(limits.maximumUnitPriceMinor)."
-                )
-            }
+            validator.check(item.unitPriceMinor >= 1, field: "items[\(index)].unitPriceMinor", "The unit price must be a positive number of minor units.")
             total = total.flatMap { item.unitPriceMinor.multipliedChecked(by: Int64(max(0, item.quantity))).flatMap($0.addingChecked) }
         }
-        if let limits, validator.errors.isEmpty {
-            validator.check(
-                total.map { $0 <= limits.maximumOrderTotalMinor } ?? false, field: "items",
-                "The order total may be at most \(Money.format(limits.maximumOrderTotalMinor, currency!))."
-            )
-        }
         try validator.throwIfInvalid()
+        // The ceilings of the currency: the document states the highest of all currencies.
+        var rules = Validator()
+        if let limits {
+            for (index, item) in items.enumerated() {
+                rules.check(
+                    item.unitPriceMinor <= limits.maximumUnitPriceMinor, field: "items[\(index)].unitPriceMinor",
+                    "The unit price may be at most \(limits.maximumUnitPriceMinor) minor units of \(currency!.code)."
+                )
+            }
+            if rules.errors.isEmpty {
+                rules.check(
+                    total.map { $0 <= limits.maximumOrderTotalMinor } ?? false, field: "items",
+                    "The order total may be at most \(Money.format(limits.maximumOrderTotalMinor, currency!))."
+                )
+            }
+        }
+        try rules.throwIfRuleNotMet()
         return (currency!, total!)
     }
 }

@@ -71,7 +71,8 @@ public enum InvitationError: DomainError, Equatable {
 
     public var kind: FailureKind {
         switch self {
-        case .invitationRequired, .invitationInvalid: .invalidInput
+        // Whether sign-up needs an invitation, and which codes are good, is the state of things.
+        case .invitationRequired, .invitationInvalid: .unprocessable
         case .recordTooShort, .vouchedForFraud: .forbidden
         case .noCodesLeft: .rateLimited
         }

@@ -73,7 +73,8 @@ public enum SealRules {
     /// The origin a badge is shown on, as browsers send it in `Origin`: scheme, host and a port
     /// only when it is not the scheme's default. Nil for anything else (paths, user names, other schemes).
     public static func normaliseOrigin(_ text: String) -> String? {
-        guard let components = URLComponents(string: text.trimmingWhitespace()),
+        let text = text.trimmingWhitespace()
+        guard text.wholeMatch(of: originShape) != nil, let components = URLComponents(string: text),
             let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http",
             let host = components.host?.lowercased(), !host.isEmpty, host.count <= 253,
             components.user == nil, components.password == nil, components.query == nil, components.fragment == nil,
@@ -87,6 +88,10 @@ public enum SealRules {
         }
         return origin
     }
+
+    /// The shape of an origin, as the API document's pattern gives it: a scheme, a host name of
+    /// letters, digits, dots and dashes, and perhaps a port.
+    nonisolated(unsafe) static let originShape = #/[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?/?/#
 
     /// Whether a badge requested with `requestOrigin` (the `Origin` header, or the origin of the
     /// `Referer`) may say "verified".

@@ -291,7 +291,8 @@ public enum VerificationError: DomainError, Equatable {
         case .codeExpired, .wrongCode: .unprocessable
         case .tooManyAttempts: .rateLimited
         case .ownVerification: .forbidden
-        case .reasonRequired, .documentRequired, .documentNotAccepted, .levelUsesCode: .invalidInput
+        case .reasonRequired, .documentRequired, .documentNotAccepted: .invalidInput
+        case .levelUsesCode: .unprocessable
         }
     }
 

@@ -15,7 +15,7 @@ public enum PaymentError: DomainError, Equatable {
     public var kind: FailureKind {
         switch self {
         case .savedCardRequired, .cardDeclined: .unprocessable
-        case .unknownCard: .invalidInput
+        case .unknownCard: .unprocessable
         case .monthNotOver, .paymentInProgress, .statementChanged: .conflict
         case .providerUnavailable: .unavailable
         }
@@ -24,7 +24,7 @@ public enum PaymentError: DomainError, Equatable {
     public var code: String {
         switch self {
         case .savedCardRequired: "saved-card-required"
-        case .unknownCard: "validation-failed"
+        case .unknownCard: "rule-not-met"
         case .cardDeclined: "payment-declined"
         case .monthNotOver: "month-not-over"
         case .paymentInProgress: "payment-in-progress"
@@ -36,7 +36,7 @@ public enum PaymentError: DomainError, Equatable {
     public var title: String {
         switch self {
         case .savedCardRequired: "Saved card required"
-        case .unknownCard: "Some fields are invalid"
+        case .unknownCard: RuleNotMet.title
         case .cardDeclined: "Payment declined"
         case .monthNotOver: "Month not over"
         case .paymentInProgress: "Payment in progress"

@@ -86,7 +86,7 @@ public struct PenaltyRulebook: Sendable, Equatable, Codable {
     /// Reads and checks a rulebook: codes unique and plain, points 0 to 48, thresholds rising,
     /// days given where they count, appeals open at least 6 months (the EU Digital Services Act's
     /// minimum, Art. 20).
-    public static func parse(_ json: String) throws(ValidationError) -> PenaltyRulebook {
+    public static func parse(_ json: String) throws -> PenaltyRulebook {
         let decoded: PenaltyRulebook
         do {
             decoded = try JSONDecoder().decode(PenaltyRulebook.self, from: Data(json.utf8))
@@ -95,24 +95,32 @@ public struct PenaltyRulebook: Sendable, Equatable, Codable {
         }
         var validator = Validator()
         validator.check(decoded.version > 0, field: "version", "The version must be positive.")
-        validator.check(!decoded.violations.isEmpty, field: "violations", "A rulebook names at least one violation.")
-        validator.check(Set(decoded.violations.map(\.code)).count == decoded.violations.count, field: "violations", "Violation codes must be unique.")
+        validator.check((1...200).contains(decoded.violations.count), field: "violations", "A rulebook names 1 to 200 violations.")
+        validator.check(decoded.thresholds.count <= 20, field: "thresholds", "A rulebook has at most 20 thresholds.")
+        validator.check(decoded.title.unicodeScalars.count <= 200, field: "title", "The title is at most 200 characters.")
         for violation in decoded.violations {
-            validator.check(!violation.code.isEmpty && violation.code.allSatisfy { $0.isLowercase || $0 == "-" }, field: "violations",
+            validator.check((1...64).contains(violation.code.count) && violation.code.allSatisfy { ("a"..."z").contains($0) || $0 == "-" }, field: "violations",
                             "Codes are lower-case words joined by hyphens: \(violation.code).")
+            validator.check(violation.name.unicodeScalars.count <= 200 && violation.description.unicodeScalars.count <= 2000, field: "violations",
+                            "A name is at most 200 characters, a description at most 2000: \(violation.code).")
             validator.check((0...48).contains(violation.points), field: "violations", "Points are 0 to 48: \(violation.code).")
             validator.check(violation.fineMajor >= 0 && violation.fineMajor <= 1_000_000, field: "violations", "Fines are 0 to 1000000 major units: \(violation.code).")
         }
-        let points = decoded.thresholds.map(\.points)
-        validator.check(points == points.sorted() && Set(points).count == points.count && points.allSatisfy { $0 > 0 }, field: "thresholds",
-                        "Thresholds rise strictly, from more than 0 points.")
         for threshold in decoded.thresholds {
             let needsDays = threshold.consequence == .restriction || threshold.consequence == .suspension
-            validator.check(!needsDays || (threshold.days ?? 0) > 0, field: "thresholds", "Restrictions and suspensions last a number of days.")
+            validator.check(!needsDays || threshold.days != nil, field: "thresholds", "Restrictions and suspensions last a number of days.")
+            validator.check((1...10_000).contains(threshold.points) && (threshold.days.map { (1...36_500).contains($0) } ?? true), field: "thresholds",
+                            "A threshold is 1 to 10000 points and lasts 1 to 36500 days.")
         }
         validator.check((30...3_650).contains(decoded.pointsExpireAfterDays), field: "pointsExpireAfterDays", "Points expire after 30 to 3650 days.")
-        validator.check(decoded.appealWindowDays >= 183, field: "appealWindowDays", "Appeals stay open at least six months (183 days).")
+        validator.check((183...36_500).contains(decoded.appealWindowDays), field: "appealWindowDays", "Appeals stay open at least six months (183 days).")
         try validator.throwIfInvalid()
+        // How the items relate to each other, which no schema of the document states.
+        var rules = Validator()
+        rules.check(Set(decoded.violations.map(\.code)).count == decoded.violations.count, field: "violations", "Violation codes must be unique.")
+        let points = decoded.thresholds.map(\.points)
+        rules.check(points == points.sorted() && Set(points).count == points.count, field: "thresholds", "Thresholds rise strictly.")
+        try rules.throwIfRuleNotMet()
         return decoded
     }
 }
@@ -167,7 +175,7 @@ public enum RulebookError: DomainError, Equatable {
         switch self {
         case .versionOutOfSequence, .alreadyDecided: .conflict
         case .sameAdministrator: .forbidden
-        case .unknownViolation: .invalidInput
+        case .unknownViolation: .unprocessable
         }
     }
 
@@ -176,7 +184,7 @@ public enum RulebookError: DomainError, Equatable {
         case .versionOutOfSequence: "rulebook-version-conflict"
         case .alreadyDecided: "rulebook-already-decided"
         case .sameAdministrator: "second-approval-required"
-        case .unknownViolation: "validation-failed"
+        case .unknownViolation: "rule-not-met"
         }
     }
 
@@ -185,7 +193,7 @@ public enum RulebookError: DomainError, Equatable {
         case .versionOutOfSequence: "Rulebook version out of sequence"
         case .alreadyDecided: "Rulebook change already decided"
         case .sameAdministrator: "A second administrator must approve"
-        case .unknownViolation: "Some fields are invalid"
+        case .unknownViolation: RuleNotMet.title
         }
     }
 

@@ -145,26 +145,25 @@ public enum RatingRules {
         guard let closes = windowCloses(for: order, windowDays: windowDays) else { throw .orderNotFinished(order.status) }
         guard now < closes else { throw .windowClosed }
         var problems: [FieldError] = []
-        switch side {
-        case .buyerRatesSeller:
-            if let detailed = submission.detailed {
-                for (field, stars) in [("itemAsDescribed", detailed.itemAsDescribed), ("serviceAttitude", detailed.serviceAttitude), ("shippingSpeed", detailed.shippingSpeed)]
-                where !(1...5).contains(stars) {
-                    problems.append(FieldError(field: field, message: "Give 1 to 5 stars."))
-                }
-            } else {
-                problems.append(FieldError(field: "itemAsDescribed", message: "A buyer also rates item as described, service attitude and shipping speed, 1 to 5 stars each."))
-            }
-        case .sellerRatesBuyer:
-            if submission.detailed != nil {
-                problems.append(FieldError(field: "itemAsDescribed", message: "Only buyers give detailed ratings."))
+        if let detailed = submission.detailed {
+            for (field, stars) in [("itemAsDescribed", detailed.itemAsDescribed), ("serviceAttitude", detailed.serviceAttitude), ("shippingSpeed", detailed.shippingSpeed)]
+            where !(1...5).contains(stars) {
+                problems.append(FieldError(field: field, message: "Give 1 to 5 stars."))
             }
         }
         if let comment = submission.comment, !commentLength.contains(comment.count) {
             problems.append(FieldError(field: "comment", message: "A comment is at most 1000 characters."))
         }
         guard problems.isEmpty else { throw .invalid(problems) }
-        return side
+        // Which side of the order the rater is on decides whether detailed ratings belong.
+        switch side {
+        case .buyerRatesSeller where submission.detailed == nil:
+            throw .notForYourSide(FieldError(field: "itemAsDescribed", message: "A buyer also rates item as described, service attitude and shipping speed, 1 to 5 stars each."))
+        case .sellerRatesBuyer where submission.detailed != nil:
+            throw .notForYourSide(FieldError(field: "itemAsDescribed", message: "Only buyers give detailed ratings."))
+        default:
+            return side
+        }
     }
 
     /// Flags from the order and the parties' history.
@@ -206,6 +205,8 @@ public enum RatingError: DomainError, Equatable {
     case notTheRatee
     case alreadyReplied
     case invalid([FieldError])
+    /// Detailed ratings are the buyer's: required from them, refused from the seller (422).
+    case notForYourSide(FieldError)
 
     public var kind: FailureKind {
         switch self {
@@ -213,6 +214,7 @@ public enum RatingError: DomainError, Equatable {
         case .orderNotFinished, .windowClosed, .alreadyPublished, .notPublished, .alreadyReplied: .conflict
         case .notTheRatee: .forbidden
         case .invalid: .invalidInput
+        case .notForYourSide: .unprocessable
         }
     }
 
@@ -226,6 +228,7 @@ public enum RatingError: DomainError, Equatable {
         case .notTheRatee: "forbidden"
         case .alreadyReplied: "reply-already-given"
         case .invalid: "validation-failed"
+        case .notForYourSide: "rule-not-met"
         }
     }
 
@@ -239,6 +242,7 @@ public enum RatingError: DomainError, Equatable {
         case .notTheRatee: "Not allowed"
         case .alreadyReplied: "Already replied"
         case .invalid: "Some fields are invalid"
+        case .notForYourSide: RuleNotMet.title
         }
     }
 
@@ -252,12 +256,16 @@ public enum RatingError: DomainError, Equatable {
         case .notTheRatee: "Only the rated party can reply to a rating."
         case .alreadyReplied: "A rating gets one reply."
         case .invalid(let errors): errors.map(\.message).joined(separator: " ")
+        case .notForYourSide(let error): error.message
         }
     }
 
     public var fieldErrors: [FieldError] {
-        if case .invalid(let errors) = self { return errors }
-        return []
+        switch self {
+        case .invalid(let errors): errors
+        case .notForYourSide(let error): [error]
+        default: []
+        }
     }
 }
 

@@ -126,7 +126,7 @@ public enum ReportError: DomainError, Equatable {
         case .tooManyReports: .rateLimited
         case .alreadyResolved: .conflict
         case .targetNotFound: .notFound
-        case .actionDoesNotFit: .invalidInput
+        case .actionDoesNotFit: .unprocessable
         }
     }
 
@@ -135,7 +135,7 @@ public enum ReportError: DomainError, Equatable {
         case .tooManyReports: "too-many-reports"
         case .alreadyResolved: "report-already-resolved"
         case .targetNotFound: "not-found"
-        case .actionDoesNotFit: "validation-failed"
+        case .actionDoesNotFit: "rule-not-met"
         }
     }
 
@@ -144,7 +144,7 @@ public enum ReportError: DomainError, Equatable {
         case .tooManyReports: "Too many reports"
         case .alreadyResolved: "Report already resolved"
         case .targetNotFound: "Not found"
-        case .actionDoesNotFit: "Some fields are invalid"
+        case .actionDoesNotFit: RuleNotMet.title
         }
     }
 

@@ -175,6 +175,14 @@ public enum CommunityRules {
         guard askedLastDay < questionsPerDay else { throw CommunityError.tooManyQuestions(perDay: questionsPerDay) }
     }
 
+    /// The product a list of questions is narrowed to (counted as the API document counts: in
+    /// Unicode code points).
+    public static func checkProductFilter(_ product: String) throws {
+        guard product.unicodeScalars.count <= productLength.upperBound else {
+            throw ValidationError(field: "product", "Name the product in at most \(productLength.upperBound) characters.")
+        }
+    }
+
     /// Checks an answer and decides its mark: the merchant's own, or a buyer's when `author`
     /// completed a purchase from the merchant.
     public static func checkAnswer(to question: Question, by author: UserID, text: String, answeredLastDay: Int, boughtFromMerchant: Bool) throws -> Answer.Mark? {
@@ -245,7 +253,8 @@ public enum CommunityError: DomainError, Equatable {
         switch self {
         case .orderNotFound, .questionNotFound, .answerNotFound, .experienceNotFound: .notFound
         case .orderNotCompleted, .alreadyShared, .alreadyHidden: .conflict
-        case .tooManyPhotos, .photosOnly, .notAboutYourself: .invalidInput
+        case .tooManyPhotos: .invalidInput
+        case .photosOnly, .notAboutYourself: .unprocessable
         case .tooManyQuestions, .tooManyAnswers: .rateLimited
         case .notYourQuestion, .ownAnswer: .forbidden
         }

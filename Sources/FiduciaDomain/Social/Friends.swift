@@ -105,7 +105,8 @@ public enum SocialError: DomainError, Equatable {
 
     public var kind: FailureKind {
         switch self {
-        case .notWithYourself, .messageTooLong, .noteTooLong: .invalidInput
+        case .messageTooLong, .noteTooLong: .invalidInput
+        case .notWithYourself: .unprocessable
         case .notAccepting, .youBlocked, .notATradePartner, .messagesRefused: .forbidden
         case .alreadyFriends, .requestAlreadySent, .requestWaitingForYou, .requestAlreadyAnswered: .conflict
         case .tooManyRequests: .rateLimited

@@ -64,10 +64,15 @@ public struct WebhookEndpoint: Sendable, Equatable, IdentifierPrefixed {
 
     public func wants(_ kind: OutboundEvent.Kind) -> Bool { kinds.isEmpty || kinds.contains(kind) }
 
+    /// The shape the API document gives a webhook URL: http(s), a host name, perhaps a port, a
+    /// path and a query of plain URL characters.
+    nonisolated(unsafe) static let urlShape =
+        #/[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9._~!$&()*+,;=:@\/-]*)?([?][A-Za-z0-9._~!$&()*+,;=:@\/?-]*)?/#
+
     /// An http(s) URL of a reasonable length.
     public static func validatedURL(_ text: String) throws(ValidationError) -> String {
         let url = text.trimmingWhitespace()
-        guard (1...500).contains(url.count), let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+        guard (8...500).contains(url.count), url.wholeMatch(of: urlShape) != nil, let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
             scheme == "https" || scheme == "http", parsed.host?.isEmpty == false
         else { throw ValidationError(field: "url", "Give an http or https URL of at most 500 characters.") }
         return url

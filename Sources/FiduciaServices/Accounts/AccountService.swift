@@ -95,7 +95,7 @@ public struct AccountService: Sendable {
         let normalized = AccountRules.normalizeEmail(email)
         if let existing = try await store.read({ try await $0.users.findCredentials(email: normalized) }) {
             var validator = Validator()
-            validator.check(AccountRules.passwordBytes.contains(password.utf8.count), field: "password", "The password must be 10 to 72 bytes long.")
+            validator.check(AccountRules.isAcceptablePassword(password), field: "password", AccountRules.passwordRule)
             try validator.throwIfInvalid()
             let hash = try await passwords.hash(password)
             var promoted = existing.user

@@ -30,7 +30,8 @@ public enum AttachmentReferenceError: DomainError, Equatable {
     /// An id that is not one of the caller's unattached uploads.
     case unknown(AttachmentID)
 
-    public var kind: FailureKind { .invalidInput }
+    /// Which uploads are waiting is the state of things, not the request's shape.
+    public var kind: FailureKind { .unprocessable }
     public var code: String { "attachment-not-found" }
     public var title: String { "Attachment not found" }
     public var detail: String {

@@ -32,9 +32,13 @@ public struct PaymentsService: Sendable {
         var validator = Validator()
         let parsed = Currency(currency)
         validator.check(parsed != nil, field: "currency", "The currency must be an ISO 4217 code such as EUR.")
-        let limit = parsed?.limits.maximumOrderTotalMinor ?? 1
-        validator.check((1...limit).contains(amountMinor), field: "amountMinor", "The amount must be a positive number of minor units, at most \(limit).")
+        validator.check(amountMinor >= 1, field: "amountMinor", "The amount must be a positive number of minor units.")
         try validator.throwIfInvalid()
+        // Each currency has its own ceiling, below the document's one for all currencies.
+        let limit = parsed!.limits.maximumOrderTotalMinor
+        guard amountMinor <= limit else {
+            throw RuleNotMet(field: "amountMinor", "The amount may be at most \(limit) minor units of \(parsed!.code).")
+        }
         return parsed!
     }
 

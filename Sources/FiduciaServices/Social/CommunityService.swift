@@ -177,6 +177,7 @@ public struct CommunityService: Sendable {
     public func questions(
         about merchant: UserID, product: String? = nil, page: PageRequest, by principal: Principal
     ) async throws -> (page: Page<Thread>, names: [UserID: String]) {
+        if let product { try CommunityRules.checkProductFilter(product) }
         let viewer = principal.actingUser
         let staff = principal.isStaff
         return try await store.read { repositories in

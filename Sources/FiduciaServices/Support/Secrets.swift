@@ -80,11 +80,22 @@ public final class BcryptPasswordHasher: PasswordHasher {
 
     public func hash(_ password: String) async throws -> String {
         let cost = cost
-        return try await bounded { Bcrypt.hash(password, cost: cost) }
+        let input = Self.bcryptInput(password)
+        return try await bounded { Bcrypt.hash(input, cost: cost) }
     }
 
     public func verify(_ password: String, hash: String) async throws -> Bool {
-        try await bounded { Bcrypt.verify(password, hash: hash) }
+        let input = Self.bcryptInput(password)
+        return try await bounded { Bcrypt.verify(input, hash: hash) }
+    }
+
+    /// bcrypt reads only the first 72 bytes of its input, so two long passwords sharing those would
+    /// be the same password. A password longer than that is given to bcrypt as `~` and the
+    /// base64 of its SHA-256 (45 bytes): every byte of it counts. Passwords of 72 bytes or fewer
+    /// go in unchanged, so hashes made before this rule still verify.
+    static func bcryptInput(_ password: String) -> String {
+        guard password.utf8.count > 72 else { return password }
+        return "~" + Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()
     }
 
     /// Runs `work` on the pool if the queue has room; refuses it otherwise.

@@ -43,10 +43,11 @@ public func buildRouter(
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))
     router.middlewares.add(ProblemMiddleware(pages: renderer))
     router.middlewares.add(CanonicalPathMiddleware())
-    router.middlewares.add(try DeclaredMethodsMiddleware(document: OpenAPIDocument.yaml()))
+    let operations = try DeclaredOperations(document: OpenAPIDocument.yaml())
+    router.middlewares.add(DeclaredMethodsMiddleware(operations: operations))
     router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
     router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
-    router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration))
+    router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration, operations: operations))
     router.middlewares.add(LocationHeaderMiddleware())
 
     OperationsRoutes(services: services, metrics: metrics).register(on: router)
@@ -72,7 +73,7 @@ public func buildRouter(
 
     let api = FiduciaAPIHandler(services: services)
     // Compact JSON with sorted keys: stable bytes, which idempotent replays and tests rely on.
-    let wireFormat = OpenAPIRuntime.Configuration(dateTranscoder: .iso8601, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
+    let wireFormat = OpenAPIRuntime.Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
     try api.registerHandlers(on: router, serverURL: URL(string: "/v1")!, configuration: wireFormat)
     return router
 }

@@ -9,7 +9,7 @@ extension FiduciaAPIHandler {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
         let request = NewOrder(
             sellerID: UserID(body.sellerId),
-            currency: body.currency,
+            currency: body.currency.rawValue,
             items: body.items.map { LineItem(title: $0.title, quantity: Int(clamping: $0.quantity), unitPriceMinor: $0.unitPriceMinor) }
         )
         let order = try await services.escrow.createOrder(request, by: principal)

@@ -19,21 +19,28 @@ import OpenAPIRuntime
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let idempotency: IdempotencyService
     let configuration: WebConfiguration
+    /// A key is looked at only for a POST the API declares: any other gets its 404 or 405 as if
+    /// it carried no key.
+    let operations: DeclaredOperations
     /// The only POSTs anyone may send without signing in. Any other unauthenticated request is
     /// refused by its handler before a key is looked at: a stored 401 would say nothing useful.
     static var anonymousPaths: Set<String> { ["/v1/users", "/v1/sessions"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = RequestScope.current.principal
+        // A PUT is idempotent by itself; the key it may carry is still checked, as the document says.
+        if request.method != .post, let key = request.headers[.idempotencyKey], !Self.isWellFormed(key),
+            operations.allowedMethods(path: request.uri.path).contains(request.method) {
+            throw WebError.idempotencyKeyInvalid
+        }
         guard request.method == .post, request.uri.path.hasPrefix("/v1/"),
             let key = request.headers[.idempotencyKey],
-            principal != .anonymous || Self.anonymousPaths.contains(request.uri.path)
+            principal != .anonymous || Self.anonymousPaths.contains(request.uri.path),
+            operations.allowedMethods(path: request.uri.path).contains(.post)
         else {
             return try await next(request, context)
         }
-        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (33...126).contains($0) }) else {
-            throw WebError.idempotencyKeyInvalid
-        }
+        guard Self.isWellFormed(key) else { throw WebError.idempotencyKeyInvalid }
         var request = request
         let body = try await request.collectBody(upTo: configuration.bodyLimit(path: request.uri.path, contentType: request.headers[.contentType]))
         var fingerprint = Array("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8)
@@ -56,6 +63,11 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         throw WebError.idempotencyKeyInUse
+    }
+
+    /// 1 to 255 printable ASCII characters, no spaces: the document's pattern.
+    static func isWellFormed(_ key: String) -> Bool {
+        (1...255).contains(key.utf8.count) && key.utf8.allSatisfy { (33...126).contains($0) }
     }
 
     private func answer(_ claim: IdempotencyClaim) throws -> Response {

@@ -22,13 +22,13 @@ extension FiduciaAPIHandler {
         case .balance:
             source = .balance
         }
-        let balance = try await services.payments.placeDeposit(currency: body.currency, amountMinor: body.amountMinor, from: source, by: principal)
+        let balance = try await services.payments.placeDeposit(currency: body.currency.rawValue, amountMinor: body.amountMinor, from: source, by: principal)
         return .created(.init(body: .json(.init(balance))))
     }
 
     func createPayout(_ input: Operations.CreatePayout.Input) async throws -> Operations.CreatePayout.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
-        let payout = try await services.payments.requestPayout(currency: body.currency, amountMinor: body.amountMinor, destination: body.destination, by: principal)
+        let payout = try await services.payments.requestPayout(currency: body.currency.rawValue, amountMinor: body.amountMinor, destination: body.destination, by: principal)
         return .created(.init(body: .json(.init(payout))))
     }
 

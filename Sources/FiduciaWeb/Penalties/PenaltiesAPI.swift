@@ -57,7 +57,11 @@ extension FiduciaAPIHandler {
 
     func proposePenaltyRulebook(_ input: Operations.ProposePenaltyRulebook.Input) async throws -> Operations.ProposePenaltyRulebook.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
-        return .created(.init(body: .json(.init(try await services.penalties.proposeRulebook(body.document, by: principal)))))
+        // Stored as the JSON text it is read from (pages propose the text itself).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let document = String(decoding: try encoder.encode(body.rulebook), as: UTF8.self)
+        return .created(.init(body: .json(.init(try await services.penalties.proposeRulebook(document, by: principal)))))
     }
 
     func decidePenaltyRulebook(_ input: Operations.DecidePenaltyRulebook.Input) async throws -> Operations.DecidePenaltyRulebook.Output {

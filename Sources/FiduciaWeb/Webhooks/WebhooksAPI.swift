@@ -12,8 +12,9 @@ extension FiduciaAPIHandler {
     }
 
     func listWebhookDeliveries(_ input: Operations.ListWebhookDeliveries.Input) async throws -> Operations.ListWebhookDeliveries.Output {
+        let page = try PageRequest(limit: input.query.limit.map { Int(clamping: $0) })
         let deliveries = try await services.webhooks.deliveries(
-            endpoint: input.query.endpointId.map(WebhookEndpointID.init), limit: Int(clamping: input.query.limit ?? 20), by: principal
+            endpoint: input.query.endpointId.map(WebhookEndpointID.init), limit: page.limit, by: principal
         )
         return .ok(.init(body: .json(.init(items: deliveries.map { delivery in
             .init(
