@@ -47,7 +47,7 @@ struct HardeningTests {
         }
     }
 
-    @Test(arguments: ["Ann\u{202E}nnA", "Ann\u{200B}", "\u{2066}Ann", "Ann\u{FEFF}", "Ann\u{00AD}Lee"])
+    @Test(arguments: ["Ann\u{202E}nnA", "Ann\u{200B}", "\u{2066}Ann", "Ann\u{FEFF}", "Ann\u{00AD}Lee", "Ann\u{E0041}", "Ann\u{0600}"])
     func displayNamesThatHideOrReverseTextAreRefused(_ name: String) async throws {
         try await WebHarness.run(.sqlite) { web in
             let body = try String(decoding: JSONSerialization.data(withJSONObject: [

@@ -109,7 +109,9 @@ public enum AccountRules {
             // The other invisible format characters of the Basic Multilingual Plane, listed (not
             // looked up) so that the API document's pattern for names says exactly the same.
             case 0x0600...0x0605, 0x06DD, 0x070F, 0x0890...0x0891, 0x08E2, 0x206A...0x206F, 0xFFF9...0xFFFB: true
-            default: false
+            // Beyond it (tag characters and the like, invisible too) the document's pattern cannot
+            // name them portably; they stay refused.
+            default: scalar.value > 0xFFFF && scalar.properties.generalCategory == .format
             }
         }
     }
