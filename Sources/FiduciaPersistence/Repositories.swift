@@ -32,6 +32,7 @@ public struct Repositories: Sendable {
     public let externalAccounts: any ExternalAccountRepository
     public let social: any SocialRepository
     public let community: any CommunityRepository
+    public let ratingLog: any RatingLogRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -64,6 +65,7 @@ public struct Repositories: Sendable {
         self.externalAccounts = SQLExternalAccountRepository(sql: sql, sealer: sealer)
         self.social = SQLSocialRepository(sql: sql)
         self.community = SQLCommunityRepository(sql: sql, kind: kind)
+        self.ratingLog = SQLRatingLogRepository(sql: sql)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

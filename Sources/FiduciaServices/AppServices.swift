@@ -34,6 +34,7 @@ public struct AppServices: Sendable {
     public let signIn: ExternalSignInService
     public let social: SocialService
     public let community: CommunityService
+    public let ratingLog: RatingLogService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -105,6 +106,7 @@ public struct AppServices: Sendable {
         self.signIn = ExternalSignInService(store: store, clock: clock, random: random, settings: settings, accounts: accounts, client: OpenIDClient())
         self.social = SocialService(store: store, clock: clock, random: random, trust: trust)
         self.community = CommunityService(store: store, clock: clock, random: random, attachments: attachments)
+        self.ratingLog = RatingLogService(store: store, clock: clock, key: vault.signingKey)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).
@@ -142,7 +144,7 @@ public struct AppServices: Sendable {
     var jobHandlers: [JobHandler] {
         let payments = payments
         let escrow = escrow
-        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
+        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob, ratingLog.treeHeadJob] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
             webhooks.deliveryJob,
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
             payments.submitPayoutJob,
@@ -152,6 +154,6 @@ public struct AppServices: Sendable {
     }
 
     var recurringJobs: [RecurringJob] {
-        [Housekeeping.recurring, CreditService.monthly, IdentityService.expiryRecurring]
+        [Housekeeping.recurring, CreditService.monthly, IdentityService.expiryRecurring, RatingLogService.treeHeadRecurring]
     }
 }

@@ -10,7 +10,8 @@ import Testing
 @Suite("Problem catalogue")
 struct ProblemCatalogTests {
     static let samples: [any DomainError] = [
-        ValidationError(field: "x", "bad"), RuleNotMet(field: "x", "not now"), NotFoundError(entity: "order", id: "1"),
+        ValidationError(field: "x", "bad"), RuleNotMet(field: "x", "not now"),
+        RatingLogError.noTreeHead, RatingLogError.unknownTreeSize(3), RatingLogError.leafOutOfRange(size: 2), RatingLogError.badRange, NotFoundError(entity: "order", id: "1"),
         AccessError.authenticationRequired, AccessError.invalidCredentials, AccessError.invalidToken, AccessError.forbidden("no"),
         AccessError.onBehalfNotAllowed, AccessError.tooManyLogInAttempts, AccountError.emailTaken, AccountError.externalIDTaken("x"), AccountError.apiClientNameInvalid,
         EscrowError.illegalTransition(.pay, status: .paid), EscrowError.notAllowed(.pay), EscrowError.paymentWindowClosed, EscrowError.paymentWindowOpen,

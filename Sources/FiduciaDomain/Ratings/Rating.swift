@@ -66,11 +66,13 @@ public struct Rating: Sendable, Equatable, IdentifierPrefixed {
     public var publishedAt: Date?
     public var reply: String?
     public var repliedAt: Date?
+    /// Its leaf in the rating log, once published.
+    public var logIndex: Int?
 
     public init(
         id: RatingID, orderID: OrderID, raterID: UserID, rateeID: UserID, side: RatingSide, overall: OverallRating,
         detailed: DetailedRatings?, comment: String?, flags: Set<RatingFlag>, orderTotalMinor: Int64, currency: Currency,
-        createdAt: Date, updatedAt: Date, publishedAt: Date? = nil, reply: String? = nil, repliedAt: Date? = nil
+        createdAt: Date, updatedAt: Date, publishedAt: Date? = nil, reply: String? = nil, repliedAt: Date? = nil, logIndex: Int? = nil
     ) {
         self.id = id
         self.orderID = orderID
@@ -88,6 +90,7 @@ public struct Rating: Sendable, Equatable, IdentifierPrefixed {
         self.publishedAt = publishedAt
         self.reply = reply
         self.repliedAt = repliedAt
+        self.logIndex = logIndex
     }
 
     public var isPublished: Bool { publishedAt != nil }

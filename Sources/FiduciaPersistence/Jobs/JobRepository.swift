@@ -53,6 +53,8 @@ public protocol JobRepository: Sendable {
     /// Records a failure: the job is retried at `retryAt`, or marked failed when `retryAt` is nil.
     func fail(_ id: JobID, owner: String, error: String, retryAt: Date?, now: Date) async throws
     func countPending() async throws -> Int
+    /// Forgets finished jobs of `kind` that finished before `before`.
+    func deleteFinished(kind: String, before: Date) async throws
 }
 
 extension JobRepository {
@@ -134,6 +136,12 @@ struct SQLJobRepository: JobRepository {
                 WHERE id = \(bind: id.rawValue) AND lease_owner = \(bind: owner) AND state = 'pending'
                 """).run()
         }
+    }
+
+    func deleteFinished(kind: String, before: Date) async throws {
+        try await sql.raw("""
+            DELETE FROM jobs WHERE kind = \(bind: kind) AND state <> 'pending' AND finished_at < \(bind: before.millisecondsSince1970)
+            """).run()
     }
 
     func countPending() async throws -> Int {

@@ -15,6 +15,7 @@ public enum SchemaMigrations {
         socialGeneration,
         sessionActivity,
         logInClients,
+        ratingLog,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -925,6 +926,40 @@ public enum SchemaMigrations {
         [
             "ALTER TABLE failed_log_ins ADD COLUMN client TEXT NOT NULL DEFAULT ''",
             "CREATE INDEX failed_log_ins_client ON failed_log_ins (client, at)",
+        ]
+    }
+
+    /// The tamper-evident rating log (X2): its leaves, the hashes of its complete subtrees, and
+    /// its signed tree heads; a rating knows its leaf. Hashes are lower-case hex.
+    static let ratingLog = Migration(version: 15, name: "rating log") { _ in
+        [
+            """
+            CREATE TABLE rating_log_leaves (
+                leaf_index BIGINT PRIMARY KEY,
+                rating_id TEXT NOT NULL,
+                entry TEXT NOT NULL,
+                appended_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX rating_log_leaves_rating ON rating_log_leaves (rating_id, leaf_index)",
+            """
+            CREATE TABLE rating_log_nodes (
+                level INTEGER NOT NULL,
+                node_index BIGINT NOT NULL,
+                hash TEXT NOT NULL,
+                PRIMARY KEY (level, node_index)
+            )
+            """,
+            """
+            CREATE TABLE rating_log_heads (
+                tree_size BIGINT PRIMARY KEY,
+                root_hash TEXT NOT NULL,
+                signed_at BIGINT NOT NULL,
+                signature TEXT NOT NULL
+            )
+            """,
+            "INSERT INTO counters (name, value) VALUES ('rating_log_size', 0)",
+            "ALTER TABLE ratings ADD COLUMN log_index BIGINT",
         ]
     }
 }

@@ -16,6 +16,8 @@ public protocol RatingRepository: Sendable {
     /// Saves an unpublished rating's new contents.
     func update(_ rating: Rating) async throws
     func find(_ id: RatingID) async throws -> Rating?
+    /// The rating unless a moderator hid it.
+    func findShown(_ id: RatingID) async throws -> Rating?
     func find(order: OrderID, rater: UserID) async throws -> Rating?
     func ratings(order: OrderID) async throws -> [Rating]
     /// Publishes every unpublished rating of the order at `now`; returns those it published.
@@ -43,6 +45,8 @@ struct SQLRatingRepository: RatingRepository {
         id, order_id, rater_id, ratee_id, side, overall, item_as_described, service_attitude, shipping_speed, comment, flags,
         order_total_minor, currency, created_at, updated_at, published_at, publication, reply, replied_at
         """
+    /// What is read: the written columns and the rating's leaf in the rating log.
+    static let selected = columns + ", log_index"
 
     func insert(_ rating: Rating) async throws {
         try await sql.raw("""
@@ -65,16 +69,20 @@ struct SQLRatingRepository: RatingRepository {
     }
 
     func find(_ id: RatingID) async throws -> Rating? {
-        try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE id = \(bind: id.rawValue)").first().map(Self.rating)
+        try await sql.raw("SELECT \(unsafeRaw: Self.selected) FROM ratings WHERE id = \(bind: id.rawValue)").first().map(Self.rating)
+    }
+
+    func findShown(_ id: RatingID) async throws -> Rating? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.selected) FROM ratings WHERE id = \(bind: id.rawValue) AND hidden_at IS NULL").first().map(Self.rating)
     }
 
     func find(order: OrderID, rater: UserID) async throws -> Rating? {
-        try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE order_id = \(bind: order.rawValue) AND rater_id = \(bind: rater.rawValue)")
+        try await sql.raw("SELECT \(unsafeRaw: Self.selected) FROM ratings WHERE order_id = \(bind: order.rawValue) AND rater_id = \(bind: rater.rawValue)")
             .first().map(Self.rating)
     }
 
     func ratings(order: OrderID) async throws -> [Rating] {
-        try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE order_id = \(bind: order.rawValue) ORDER BY id").all().map(Self.rating)
+        try await sql.raw("SELECT \(unsafeRaw: Self.selected) FROM ratings WHERE order_id = \(bind: order.rawValue) ORDER BY id").all().map(Self.rating)
     }
 
     func publish(order: OrderID, at now: Date) async throws -> [Rating] {
@@ -100,12 +108,12 @@ struct SQLRatingRepository: RatingRepository {
 
     func published(after: Int64, limit: Int) async throws -> [PublishedRating] {
         try await sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE publication > \(bind: after) AND hidden_at IS NULL ORDER BY publication LIMIT \(bind: limit)
+            SELECT \(unsafeRaw: Self.selected) FROM ratings WHERE publication > \(bind: after) AND hidden_at IS NULL ORDER BY publication LIMIT \(bind: limit)
             """).all().map { PublishedRating(publication: try $0.int64("publication"), rating: try Self.rating($0)) }
     }
 
     func list(user: UserID, received: Bool, side: RatingSide?, includeUnpublishedBy viewer: UserID?, before cursor: RatingID?, limit: Int) async throws -> [Rating] {
-        var query = sql.select().column(SQLRaw(Self.columns)).from("ratings")
+        var query = sql.select().column(SQLRaw(Self.selected)).from("ratings")
             .where(received ? "ratee_id" : "rater_id", .equal, user.rawValue)
             .where("hidden_at", .is, SQLLiteral.null)
         if let side { query = query.where("side", .equal, side.rawValue) }
@@ -120,7 +128,7 @@ struct SQLRatingRepository: RatingRepository {
 
     func allReceived(by user: UserID, side: RatingSide) async throws -> [Rating] {
         try await sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM ratings WHERE ratee_id = \(bind: user.rawValue) AND side = \(bind: side.rawValue) AND published_at IS NOT NULL AND hidden_at IS NULL ORDER BY publication
+            SELECT \(unsafeRaw: Self.selected) FROM ratings WHERE ratee_id = \(bind: user.rawValue) AND side = \(bind: side.rawValue) AND published_at IS NOT NULL AND hidden_at IS NULL ORDER BY publication
             """).all().map(Self.rating)
     }
 
@@ -189,7 +197,8 @@ struct SQLRatingRepository: RatingRepository {
             updatedAt: try row.date("updated_at"),
             publishedAt: try row.optionalDate("published_at"),
             reply: try row.optionalString("reply"),
-            repliedAt: try row.optionalDate("replied_at")
+            repliedAt: try row.optionalDate("replied_at"),
+            logIndex: try row.optionalInt64("log_index").map(Int.init)
         )
     }
 }

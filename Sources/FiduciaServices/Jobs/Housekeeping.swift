@@ -17,6 +17,8 @@ enum Housekeeping {
             try await repositories.sessions.deleteFailedLogIns(before: now.addingTimeInterval(-AccountRules.logInFailureWindowSeconds))
             _ = try await repositories.idempotency.purge(createdBefore: now.addingTimeInterval(-settings.idempotencyRetentionSeconds))
             _ = try await repositories.attachments.deleteStaleUploads(before: now.addingTimeInterval(-settings.staleUploadSeconds))
+            // The minute-by-minute tree-head jobs, once done, are of no more use.
+            try await repositories.jobs.deleteFinished(kind: RatingLogService.treeHeadJobKind, before: now.addingTimeInterval(-86_400))
         }
     }
 }

@@ -74,8 +74,10 @@ public struct RatingService: Sendable {
     }
 
     static func publish(_ orderID: OrderID, in repositories: Repositories, now: Date, ids: IdentifierGenerator) async throws -> [Rating] {
-        let published = try await repositories.ratings.publish(order: orderID, at: now)
-        for rating in published {
+        var published = try await repositories.ratings.publish(order: orderID, at: now)
+        for (position, rating) in published.enumerated() {
+            // In the rating log, in the same transaction: published means logged.
+            published[position].logIndex = try await RatingLogService.append(.rating(LoggedRating(rating)), in: repositories, now: now)
             try await CreditService.scheduleRefresh(rating.rateeID, role: rating.side.rateeRole, in: repositories, now: now, ids: ids)
         }
         return published
@@ -92,6 +94,14 @@ public struct RatingService: Sendable {
             )
         }
         return Page(fetched: fetched, limit: page.limit, identifier: \.id.rawValue)
+    }
+
+    /// One rating, if the caller may see it and no moderator hid it.
+    public func rating(_ id: RatingID, by principal: Principal) async throws -> Rating {
+        guard let rating = try await store.read({ try await $0.ratings.findShown(id) }), RatingRules.maySee(rating, principal) else {
+            throw NotFoundError(entity: "rating", id: id.rawValue)
+        }
+        return rating
     }
 
     /// The ratings of one order that the caller may see.
@@ -113,6 +123,7 @@ public struct RatingService: Sendable {
             guard rating.isPublished else { throw RatingError.notPublished }
             guard rating.reply == nil else { throw RatingError.alreadyReplied }
             try await repositories.ratings.setReply(id, text: text, at: now)
+            try await RatingLogService.append(.reply(ratingID: id, text: text, at: now), in: repositories, now: now)
             rating.reply = text
             rating.repliedAt = now
             return rating

@@ -128,6 +128,8 @@ public struct ReportService: Sendable {
             case .hideRating:
                 guard case .rating(let ratingID) = report.target, let rating = try await repositories.ratings.find(ratingID) else { throw ReportError.actionDoesNotFit }
                 try await repositories.ratings.hide(ratingID, reason: reasons, at: now)
+                // Hiding is logged too: the log says why a rating no longer shows.
+                try await RatingLogService.append(.hidden(ratingID: ratingID, reason: reasons, at: now), in: repositories, now: now)
                 let role: Role = rating.side == .buyerRatesSeller ? .seller : .buyer
                 try await CreditService.scheduleRefresh(rating.rateeID, role: role, in: repositories, now: now, ids: ids)
                 report.status = .actionTaken

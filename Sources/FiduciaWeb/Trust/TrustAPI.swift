@@ -37,6 +37,10 @@ extension FiduciaAPIHandler {
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0, viewer: viewer) }, nextCursor: result.nextCursor))))
     }
 
+    func getRating(_ input: Operations.GetRating.Input) async throws -> Operations.GetRating.Output {
+        .ok(.init(body: .json(.init(try await services.ratings.rating(RatingID(input.path.ratingId), by: principal), viewer: principal))))
+    }
+
     func replyToRating(_ input: Operations.ReplyToRating.Input) async throws -> Operations.ReplyToRating.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
         let rating = try await services.ratings.reply(to: RatingID(input.path.ratingId), text: body.text, by: principal)
@@ -75,7 +79,7 @@ extension Components.Schemas.Rating {
             itemAsDescribed: rating.detailed.map { Int64($0.itemAsDescribed) }, serviceAttitude: rating.detailed.map { Int64($0.serviceAttitude) },
             shippingSpeed: rating.detailed.map { Int64($0.shippingSpeed) }, comment: rating.comment, published: rating.isPublished,
             publishedAt: rating.publishedAt, createdAt: rating.createdAt, reply: rating.reply, repliedAt: rating.repliedAt,
-            flags: viewer.isStaff ? rating.flags.map(\.rawValue).sorted() : []
+            logIndex: rating.logIndex.map(Int64.init), flags: viewer.isStaff ? rating.flags.map(\.rawValue).sorted() : []
         )
     }
 }
