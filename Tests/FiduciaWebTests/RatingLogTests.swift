@@ -97,7 +97,7 @@ struct RatingLogTests {
             #expect(tampered.problems.contains { $0.contains("rat_forged") && $0.contains("not in the log") })
 
             // Editing the log's own entry breaks the signed root.
-            try await sql(web, "UPDATE rating_log_leaves SET entry = replace(entry, 'Lovely', 'Lousy') WHERE leaf_index = 0")
+            try await sql(web, "UPDATE rating_log_leaves SET entry = replace(entry, 'Lovely', 'Lousy') WHERE entry LIKE '%Lovely%'")
             await #expect(throws: LogAuditor.Failure.self) { try await auditor(web).verify(previous: state) }
 
             // Rewriting history and signing afresh: the auditor remembers the old root.

@@ -1,13 +1,14 @@
 import ArgumentParser
 import FiduciaServices
 import Foundation
+import Logging
 
 /// `fiducia log …`: the rating log, from outside.
 struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Audit a Fiducia's tamper-evident rating log.",
-        subcommands: [VerifyLog.self]
+        subcommands: [VerifyLog.self, BenchLog.self]
     )
 }
 
@@ -47,6 +48,7 @@ struct VerifyLog: AsyncParsableCommand {
         }
         if let earlier = report.consistentWithPrevious { say("consistent with the tree head of \(earlier) entries seen before") }
         say("\(report.entriesChecked) entries make the signed root; \(report.ratingsChecked) ratings compared with the log; \(report.proofsChecked) inclusion proofs checked")
+        if report.awaitingTreeHead > 0 { say("\(report.awaitingTreeHead) ratings published since the tree head: the next one, within a minute, covers them") }
         guard report.isClean else {
             for problem in report.problems { say("PROBLEM: \(problem)") }
             say("LOG NOT VERIFIED: \(report.problems.count) problem(s); the remembered tree head is kept as it was")
@@ -56,5 +58,37 @@ struct VerifyLog: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(seen).write(to: URL(fileURLWithPath: state))
         say("LOG VERIFIED at \(seen.treeSize) entries; remembered in \(state)")
+    }
+}
+
+/// `fiducia log bench`: what appending to the rating log costs, beside a bare durable commit.
+struct BenchLog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the cost of appending to the rating log, beside the bare commit rate of the same database.",
+        discussion: "Runs on a fresh SQLite file in a temporary folder (or the --database you name, which must be a scratch database: it is filled with benchmark leaves)."
+    )
+
+    @Option(name: .long, help: "How many one-append transactions (and as many bare commits); four times as many appends run in one transaction.")
+    var appends: Int = 2_000
+
+    @Option(name: .long, help: "A scratch database (SQLite path or postgres://…); default a new temporary SQLite file.")
+    var database: String?
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fiducia-log-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = try ConfigurationOptions.parse([])
+        options.database = database ?? folder.appendingPathComponent("bench.sqlite").path
+        let configuration = try options.resolve(extra: ["FIDUCIA_KEY_FILE": folder.appendingPathComponent("bench.keys").path], defaultLogLevel: .warning)
+        let result = try await Runtime.withServices(configuration, logger: Logger(label: "fiducia.log.bench")) { services in
+            try await services.ratingLog.benchmark(appends: appends) { progress($0) }
+        }
+        say(String(format: "bare durable commits:             %8.0f /s (%.3f ms each)", result.bareCommitsPerSecond, 1000 / result.bareCommitsPerSecond))
+        say(String(format: "commits that append one leaf:     %8.0f /s (%.3f ms each; %.2f× a bare commit)",
+                   result.appendCommitsPerSecond, 1000 / result.appendCommitsPerSecond, result.bareCommitsPerSecond / result.appendCommitsPerSecond))
+        say(String(format: "one append inside a transaction:  %8.1f µs (%.2f of a bare commit's time); tree of %d leaves",
+                   result.microsecondsPerAppendInTransaction, result.microsecondsPerAppendInTransaction / (1e6 / result.bareCommitsPerSecond), result.treeSize))
     }
 }

@@ -43,6 +43,19 @@ public struct DemoSeeder: Sendable {
         let joined = services.at(ManualClock(services.clock.now().addingTimeInterval(-200 * 86_400)))
         let users = try await DemoSeeder(services: joined).seedPeople(progress: progress, created: &created)
         try await seedTrades(users, progress: progress, created: &created)
+        if !created.isEmpty {
+            // Lotus answers its newest rating in public; the reply is logged like the ratings.
+            let lotus = users["lotus"]!
+            if let newest = try await services.store.read({
+                try await $0.ratings.list(user: lotus.id, received: true, side: nil, includeUnpublishedBy: nil, before: nil, limit: 1)
+            }).first {
+                _ = try await services.ratings.reply(to: newest.id, text: "Thank you, we are glad the tea arrived well!", by: .user(lotus, session: SessionID("ses_demo_lotus")))
+            }
+            let head = try await services.ratingLog.signTreeHead()
+            created.append(
+                "rating log: \(head.treeSize) entries (every published rating, and Lotus Tea House's reply to its newest) under a signed tree head (/v1/log/tree-head); audit it with `fiducia log verify --server http://127.0.0.1:8080 --user \(lotus.id)`"
+            )
+        }
         return created
     }
 

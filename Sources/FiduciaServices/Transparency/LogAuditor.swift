@@ -28,6 +28,8 @@ public struct LogAuditor: Sendable {
         public var entriesChecked = 0
         public var ratingsChecked = 0
         public var proofsChecked = 0
+        /// Ratings published after the newest signed tree head (signed within a minute).
+        public var awaitingTreeHead = 0
         public var consistentWithPrevious: Int?
         public var problems: [String] = []
         public var isClean: Bool { problems.isEmpty }
@@ -144,6 +146,10 @@ public struct LogAuditor: Sendable {
                     let id = shown["id"] as? String ?? "?"
                     guard let index = shown["logIndex"] as? Int, let rating = Self.loggedRating(shown) else {
                         report.problems.append("rating \(id) of \(user) is shown as published but is not in the log")
+                        continue
+                    }
+                    guard index < size else {
+                        report.awaitingTreeHead += 1
                         continue
                     }
                     let proof = try await json("/log/inclusion-proof?ratingId=\(id)&treeSize=\(size)")

@@ -2,6 +2,7 @@ import Crypto
 import FiduciaDomain
 import FiduciaPersistence
 import Foundation
+import SQLKit
 
 /// The tamper-evident rating log (X2), as Certificate Transparency keeps certificates: every
 /// published rating, every reply and every moderator hiding one is appended, in the transaction
@@ -158,5 +159,60 @@ public enum RatingLogError: DomainError, Equatable {
         case .leafOutOfRange(let size): "The tree of \(size) leaves has no such leaf."
         case .badRange: "Give a first size of at least 1 and a second at least as large, or a start no larger than the end."
         }
+    }
+}
+
+extension RatingLogService {
+    public struct BenchmarkResult: Sendable {
+        /// Durable one-row transactions per second on the same database, in the same run.
+        public let bareCommitsPerSecond: Double
+        /// Transactions that each append one leaf, per second.
+        public let appendCommitsPerSecond: Double
+        /// What one append adds inside a transaction that is open anyway (as a rating's publication is).
+        public let microsecondsPerAppendInTransaction: Double
+        public let treeSize: Int
+    }
+
+    /// Measures appending on this database, which must be a scratch one: it writes benchmark
+    /// leaves into the log and rows into a scratch table.
+    public func benchmark(appends: Int, progress: (String) -> Void) async throws -> BenchmarkResult {
+        let database = store.database
+        try await database.transaction { sql in try await sql.raw("CREATE TABLE IF NOT EXISTS log_bench_bare (n BIGINT NOT NULL)").run() }
+        let publishedAt = clock.now()
+        @Sendable func entry(_ n: Int) -> RatingLogEntry {
+            .rating(LoggedRating(
+                id: RatingID("rat_bench_\(n)"), orderID: OrderID("ord_bench_\(n)"), raterID: UserID("usr_bench_buyer"), rateeID: UserID("usr_bench_seller"),
+                side: .buyerRatesSeller, overall: .positive, detailed: DetailedRatings(itemAsDescribed: 5, serviceAttitude: 4, shippingSpeed: 5),
+                comment: "Exactly as described, fast shipping, lovely tea.", publishedAt: publishedAt
+            ))
+        }
+        func rate(_ count: Int, _ body: (Int) async throws -> Void) async throws -> Double {
+            let start = ContinuousClock.now
+            for n in 0..<count {
+                try await body(n)
+                if (n + 1) % max(1, count / 4) == 0 { progress("\(n + 1) of \(count)") }
+            }
+            let elapsed = ContinuousClock.now - start
+            return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        progress("bare commits")
+        let bare = try await rate(appends) { n in
+            try await database.transaction { sql in try await sql.raw("INSERT INTO log_bench_bare (n) VALUES (\(bind: n))").run() }
+        }
+        progress("one append per commit")
+        let now = clock.now()
+        let appendCommits = try await rate(appends) { n in
+            _ = try await store.write { repositories in try await Self.append(entry(n), in: repositories, now: now) }
+        }
+        progress("appends inside one transaction")
+        let batch = appends * 4
+        let start = ContinuousClock.now
+        try await store.write { repositories in
+            for n in 0..<batch { try await Self.append(entry(appends + n), in: repositories, now: now) }
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let size = try await store.read { try await $0.ratingLog.size() }
+        return BenchmarkResult(bareCommitsPerSecond: bare, appendCommitsPerSecond: appendCommits, microsecondsPerAppendInTransaction: seconds * 1e6 / Double(batch), treeSize: size)
     }
 }

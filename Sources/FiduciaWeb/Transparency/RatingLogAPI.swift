@@ -15,7 +15,8 @@ extension FiduciaAPIHandler {
 
     func getLogInclusionProof(_ input: Operations.GetLogInclusionProof.Input) async throws -> Operations.GetLogInclusionProof.Output {
         guard (input.query.ratingId == nil) != (input.query.leafIndex == nil) else {
-            throw ValidationError(field: "ratingId", "Name either a rating or a leaf index.")
+            // Parameters cannot say "exactly one of" in the document: 422, as for other such rules.
+            throw RuleNotMet(field: "ratingId", "Name either a rating or a leaf index, not both.")
         }
         let proof = try await services.ratingLog.inclusionProof(
             leafIndex: input.query.leafIndex.map { Int(clamping: $0) }, rating: input.query.ratingId.map(RatingID.init),
