@@ -33,6 +33,7 @@ public struct Repositories: Sendable {
     public let social: any SocialRepository
     public let community: any CommunityRepository
     public let ratingLog: any RatingLogRepository
+    public let audit: any AuditRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -66,6 +67,7 @@ public struct Repositories: Sendable {
         self.social = SQLSocialRepository(sql: sql)
         self.community = SQLCommunityRepository(sql: sql, kind: kind)
         self.ratingLog = SQLRatingLogRepository(sql: sql)
+        self.audit = SQLAuditRepository(sql: sql)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -35,6 +35,7 @@ public struct AppServices: Sendable {
     public let social: SocialService
     public let community: CommunityService
     public let ratingLog: RatingLogService
+    public let audit: AuditService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -107,6 +108,7 @@ public struct AppServices: Sendable {
         self.social = SocialService(store: store, clock: clock, random: random, trust: trust)
         self.community = CommunityService(store: store, clock: clock, random: random, attachments: attachments)
         self.ratingLog = RatingLogService(store: store, clock: clock, key: vault.signingKey)
+        self.audit = AuditService(store: store)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

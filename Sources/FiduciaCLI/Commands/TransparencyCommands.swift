@@ -92,3 +92,34 @@ struct BenchLog: AsyncParsableCommand {
                    result.microsecondsPerAppendInTransaction, result.microsecondsPerAppendInTransaction / (1e6 / result.bareCommitsPerSecond), result.treeSize))
     }
 }
+
+/// `fiducia audit verify`: walks the audit log's hash chain.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "The hash-chained audit log of privileged actions.",
+        subcommands: [VerifyAudit.self]
+    )
+}
+
+struct VerifyAudit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check that no audit event was changed, removed or reordered (non-zero exit otherwise)."
+    )
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        let (checked, problems) = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.audit")) { services in
+            try await services.audit.verify { progress($0) }
+        }
+        guard problems.isEmpty else {
+            for problem in problems { say("PROBLEM: \(problem)") }
+            say("AUDIT LOG BROKEN: \(problems.count) problem(s) in \(checked) events")
+            throw ExitCode(1)
+        }
+        say("audit log OK: \(checked) events, each chained to the one before")
+    }
+}

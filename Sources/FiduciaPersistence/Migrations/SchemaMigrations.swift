@@ -16,6 +16,7 @@ public enum SchemaMigrations {
         sessionActivity,
         logInClients,
         ratingLog,
+        auditLog,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -960,6 +961,27 @@ public enum SchemaMigrations {
             """,
             "INSERT INTO counters (name, value) VALUES ('rating_log_size', 0)",
             "ALTER TABLE ratings ADD COLUMN log_index BIGINT",
+        ]
+    }
+
+    /// The hash-chained audit log of privileged actions (G3). Sequences start at 1.
+    static let auditLog = Migration(version: 16, name: "audit log") { _ in
+        [
+            """
+            CREATE TABLE audit_events (
+                sequence BIGINT PRIMARY KEY,
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                address TEXT,
+                previous_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_events_actor ON audit_events (actor, sequence)",
+            "INSERT INTO counters (name, value) VALUES ('audit_sequence', 0)",
         ]
     }
 }

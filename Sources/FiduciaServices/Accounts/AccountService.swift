@@ -51,6 +51,13 @@ public struct AccountService: Sendable {
         try await store.write { repositories in
             try await repositories.users.insert(user, passwordHash: storedHash)
             if let code { try await InvitationService.redeem(code, for: user.id, in: repositories, now: now) }
+            // Staff roles are only ever granted by an administrator: each grant is on the record.
+            let staff = user.roles.subtracting(Role.selfService)
+            if !staff.isEmpty {
+                try await AuditService.record(
+                    "user.grant-roles", subject: user.id.rawValue, detail: staff.map(\.rawValue).sorted().joined(separator: ", "), by: principal, in: repositories, now: now
+                )
+            }
         }
         return user
     }
@@ -107,6 +114,8 @@ public struct AccountService: Sendable {
                 try await repositories.users.updatePassword(user.id, passwordHash: hash)
                 // A new password ends every session the old one opened: whoever knew it is out.
                 _ = try await repositories.sessions.revokeAll(of: user.id, at: now)
+                try await AuditService.record("user.grant-roles", subject: user.id.rawValue, detail: "admin, new password (fiducia admin create)",
+                                              actor: "operator", in: repositories, now: now)
             }
             return (user, false)
         }

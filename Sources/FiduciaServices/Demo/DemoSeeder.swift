@@ -55,6 +55,8 @@ public struct DemoSeeder: Sendable {
             created.append(
                 "rating log: \(head.treeSize) entries (every published rating, and Lotus Tea House's reply to its newest) under a signed tree head (/v1/log/tree-head); audit it with `fiducia log verify --server http://127.0.0.1:8080 --user \(lotus.id)`"
             )
+            let (events, _) = try await services.audit.verify()
+            created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; `fiducia audit verify`)")
         }
         return created
     }

@@ -160,7 +160,10 @@ public struct DisputeService: Sendable {
 
     /// The moderator rules, with reasons both sides see.
     public func resolve(_ id: DisputeID, ruling: DisputeRuling, reasons: String, by principal: Principal) async throws -> Dispute {
-        try await act(id, .rule(ruling, reasons: reasons), by: principal)
+        try await transact(id, .rule(ruling, reasons: reasons), by: principal) { dispute, repositories, now in
+            try await AuditService.record("dispute.rule", subject: id.rawValue, detail: "\(ruling): \(reasons)", by: principal, in: repositories, now: now)
+            return dispute
+        }
     }
 
     public func shipReturn(_ id: DisputeID, carrier: String, trackingNumber: String, by principal: Principal) async throws -> Dispute {

@@ -327,6 +327,11 @@ public struct EscrowService: Sendable {
                 decision.decidedAt = now
             }
             try await repositories.staffDecisions.insert(decision)
+            try await AuditService.record(
+                "staff-decision.propose", subject: decision.id.rawValue,
+                detail: "\(action.rawValue) \(Money(amountMinor: amount, currency: order.currency)) on \(order.id) (\(decision.status.rawValue)): \(decision.reason)",
+                by: principal, in: repositories, now: now
+            )
             return decision
         }
     }
@@ -370,6 +375,10 @@ public struct EscrowService: Sendable {
                 decision.status = .rejected
             }
             try await repositories.staffDecisions.update(decision)
+            try await AuditService.record(
+                approve ? "staff-decision.approve" : "staff-decision.reject", subject: id.rawValue, detail: decision.status.rawValue,
+                by: principal, in: repositories, now: now
+            )
             return decision
         }
     }

@@ -156,6 +156,9 @@ public struct IdentityService: Sendable {
             let next = try VerificationRules.decide(verification, approve: approve, reason: reason, by: moderator.id, now: now)
             try await repositories.verifications.update(next)
             if next.state == .approved { try await Self.refreshScores(of: next.userID, in: repositories, now: now, ids: ids) }
+            try await AuditService.record(
+                "verification.decide", subject: id.rawValue, detail: approve ? "approved" : "refused: \(reason ?? "")", by: principal, in: repositories, now: now
+            )
             return next
         }
     }
@@ -171,6 +174,7 @@ public struct IdentityService: Sendable {
                 let document = try await repositories.verifications.document(documentID)
             else { throw NotFoundError(entity: "document", id: id.rawValue) }
             try await repositories.verifications.recordView(id: viewID, document: documentID, verification: id, viewer: moderator.id, at: now)
+            try await AuditService.record("verification.document-view", subject: id.rawValue, detail: "document of \(verification.userID)", by: principal, in: repositories, now: now)
             return (DocumentKind(rawValue: document.contentType) ?? .pdf, document.bytes)
         }
     }

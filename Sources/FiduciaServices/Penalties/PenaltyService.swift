@@ -78,6 +78,7 @@ public struct PenaltyService: Sendable {
             } catch where DatabaseErrors.isUniqueViolation(error) {
                 throw RulebookError.versionOutOfSequence(expected: latest + 2)
             }
+            try await AuditService.record("rulebook.propose", subject: "rulebook v\(rulebook.version)", detail: rulebook.title, by: principal, in: repositories, now: now)
             return version
         }
     }
@@ -95,6 +96,7 @@ public struct PenaltyService: Sendable {
             proposal.decidedBy = admin.id
             proposal.decidedAt = now
             try await repositories.penalties.updateRulebook(proposal)
+            try await AuditService.record("rulebook.decide", subject: "rulebook v\(version)", detail: approve ? "approved" : "rejected", by: principal, in: repositories, now: now)
             return proposal
         }
     }
@@ -114,7 +116,9 @@ public struct PenaltyService: Sendable {
         let now = clock.now()
         return try await store.write { repositories in
             guard try await repositories.users.find(userID) != nil else { throw NotFoundError(entity: "user", id: userID.rawValue) }
-            return try await apply(code, to: userID, facts: facts, decidedBy: moderator.id, disputeID: nil, orderID: orderID, in: repositories, now: now)
+            let penalty = try await apply(code, to: userID, facts: facts, decidedBy: moderator.id, disputeID: nil, orderID: orderID, in: repositories, now: now)
+            try await AuditService.record("penalty.impose", subject: penalty.id.rawValue, detail: "\(code) on \(userID): \(facts)", by: principal, in: repositories, now: now)
+            return penalty
         }
     }
 
@@ -260,6 +264,7 @@ public struct PenaltyService: Sendable {
             }
             try await repositories.penalties.update(appeal)
             try await WebhookService.publish(.appealDecided, subjectID: appeal.id.rawValue, data: AppealEvent(appeal, penalty: penalty), in: repositories, now: now, ids: ids)
+            try await AuditService.record("appeal.decide", subject: appeal.id.rawValue, detail: "\(decision): \(reasons)", by: principal, in: repositories, now: now)
             return appeal
         }
     }

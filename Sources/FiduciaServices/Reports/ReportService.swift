@@ -161,6 +161,10 @@ public struct ReportService: Sendable {
             report.resolvedBy = moderator.id
             report.resolvedAt = now
             try await repositories.reports.update(report)
+            try await AuditService.record(
+                "report.resolve", subject: id.rawValue, detail: "\(report.status.rawValue), action \(report.action?.rawValue ?? "none"): \(reasons)",
+                by: principal, in: repositories, now: now
+            )
             return report
         }
     }

@@ -62,7 +62,10 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         let scope = RequestScope(requestID: requestID, principal: .anonymous, logger: logger, clientAddress: address)
         var response: Response
         do {
-            response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+            // The audit log records where a privileged action came from.
+            response = try await AuditContext.$clientAddress.withValue(address) {
+                try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+            }
         } catch {
             // The problem middleware inside answers every error; this is the last line of defence.
             response = Problem.from(error, logger: logger).response(requestID: requestID)

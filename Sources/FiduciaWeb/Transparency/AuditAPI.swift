@@ -1,0 +1,21 @@
+import FiduciaAPI
+import FiduciaDomain
+import FiduciaServices
+import Foundation
+
+/// The audit log of privileged actions (G3), for administrators.
+extension FiduciaAPIHandler {
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
+        let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
+        let events = try await services.audit.events(page: page, by: principal)
+        return .ok(.init(body: .json(.init(
+            items: events.items.map { event in
+                .init(
+                    sequence: Int64(event.sequence), at: event.at, actor: event.actor, action: event.action, subject: event.subject,
+                    detail: event.detail, address: event.address, previousHash: event.previousHash, hash: event.hash
+                )
+            },
+            nextCursor: events.nextCursor
+        ))))
+    }
+}
