@@ -101,6 +101,10 @@ struct CommunityAPITests {
                 try #require(response.status == .created, "\(response.text)")
                 return response.object
             }
+            // Found by schemathesis: 2000 characters behind a tab were taken once trimmed; the limit
+            // counts the text as sent, as the API document does.
+            let padded = "\\t" + String(repeating: "a", count: 2_000)
+            #expect(try await web.request(.post, "/v1/questions/\(question)/answers", json: #"{"text":"\#(padded)"}"#, token: bob.token).status == .badRequest)
             let byBuyer = try await answer(ann, "Yes, mine was from May.", to: question)
             let byStranger = try await answer(bob, "I think so.", to: question)
             let byMerchant = try await answer(shop, "Yes, picked in April.", to: question)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FiduciaDomain
 import FiduciaServices
 import Foundation
 import Logging
@@ -8,7 +9,7 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Audit a Fiducia's tamper-evident rating log.",
-        subcommands: [VerifyLog.self, BenchLog.self]
+        subcommands: [VerifyLog.self, SignLog.self, BenchLog.self]
     )
 }
 
@@ -58,6 +59,24 @@ struct VerifyLog: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(seen).write(to: URL(fileURLWithPath: state))
         say("LOG VERIFIED at \(seen.treeSize) entries; remembered in \(state)")
+    }
+}
+
+/// `fiducia log sign`: a tree head now, rather than at the next minute.
+struct SignLog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a tree head for the rating log as it is now (servers do it each minute while leaves wait)."
+    )
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        let head = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.log")) { services in
+            try await services.ratingLog.signTreeHead()
+        }
+        say("tree head: \(head.treeSize) entries, root \(Data(head.rootHash).base64EncodedString())")
     }
 }
 

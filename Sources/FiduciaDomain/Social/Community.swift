@@ -175,6 +175,15 @@ public enum CommunityRules {
         guard askedLastDay < questionsPerDay else { throw CommunityError.tooManyQuestions(perDay: questionsPerDay) }
     }
 
+    /// Text as sent, before it is trimmed: no longer than the API document allows, counted as it
+    /// counts (code points), so that padding cannot carry an over-long text past the limit.
+    public static func trimmed(_ raw: String, within range: ClosedRange<Int>, field: String) throws -> String {
+        guard raw.unicodeScalars.count <= range.upperBound else {
+            throw ValidationError(field: field, "At most \(range.upperBound) characters, spaces included.")
+        }
+        return raw.trimmingWhitespace()
+    }
+
     /// The product a list of questions is narrowed to (counted as the API document counts: in
     /// Unicode code points).
     public static func checkProductFilter(_ product: String) throws {

@@ -26,7 +26,7 @@ public struct CommunityService: Sendable {
         order orderID: OrderID, text: String, attachmentIDs: [AttachmentID] = [], files: [UploadedFile] = [], by principal: Principal
     ) async throws -> Experience {
         let author = try principal.requireUser()
-        let text = text.trimmingWhitespace()
+        let text = try CommunityRules.trimmed(text, within: CommunityRules.experienceLength, field: "text")
         let now = clock.now()
         let id: ExperienceID = ids.make()
         return try await store.write { repositories in
@@ -81,7 +81,7 @@ public struct CommunityService: Sendable {
     /// Asks a question about a merchant (an account that sells), or about one of their products.
     public func ask(about merchant: UserID, product: String?, text: String, by principal: Principal) async throws -> Question {
         let asker = try principal.requireUser()
-        let text = text.trimmingWhitespace()
+        let text = try CommunityRules.trimmed(text, within: CommunityRules.questionLength, field: "text")
         let product = product?.trimmedOrNil
         let now = clock.now()
         let question = Question(id: ids.make(), askerID: asker.id, merchantID: merchant, product: product, text: text, createdAt: now)
@@ -100,7 +100,7 @@ public struct CommunityService: Sendable {
     /// merchant. Someone the asker blocked cannot answer them.
     public func answer(_ questionID: QuestionID, text: String, by principal: Principal) async throws -> Answer {
         let author = try principal.requireUser()
-        let text = text.trimmingWhitespace()
+        let text = try CommunityRules.trimmed(text, within: CommunityRules.answerLength, field: "text")
         let now = clock.now()
         let id: AnswerID = ids.make()
         return try await store.write { repositories in
@@ -214,7 +214,7 @@ public struct CommunityService: Sendable {
     /// the reason the author sees.
     public func hide(_ content: CommunityContent, reason: String, by principal: Principal) async throws {
         let moderator = try principal.requireRole(.moderator, .admin)
-        let reason = reason.trimmingWhitespace()
+        let reason = try CommunityRules.trimmed(reason, within: CommunityRules.hideReasonLength, field: "reason")
         guard CommunityRules.hideReasonLength.contains(reason.count) else { throw ValidationError(field: "reason", "State the reason (1 to 2000 characters).") }
         let now = clock.now()
         try await store.write { repositories in

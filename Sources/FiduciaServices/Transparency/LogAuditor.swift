@@ -28,7 +28,7 @@ public struct LogAuditor: Sendable {
         public var entriesChecked = 0
         public var ratingsChecked = 0
         public var proofsChecked = 0
-        /// Ratings published after the newest signed tree head (signed within a minute).
+        /// Ratings published, or replied to, after the newest signed tree head (signed within a minute).
         public var awaitingTreeHead = 0
         public var consistentWithPrevious: Int?
         public var problems: [String] = []
@@ -129,7 +129,16 @@ public struct LogAuditor: Sendable {
                 if !hidden.contains(id) { report.problems.append("rating \(id) (entry \(logEntry.index)) is gone, and no moderator action hiding it is logged") }
             } else if status == 200, let shown = try JSONSerialization.jsonObject(with: body) as? [String: Any] {
                 if hidden.contains(id) { report.problems.append("rating \(id) is shown although the log says it was hidden") }
-                if let problem = Self.compare(shown, logged: logEntry.entry, index: logEntry.index, reply: replies[id]) { report.problems.append(problem) }
+                if replies[id] == nil, shown["reply"] != nil, let repliedAt = (shown["repliedAt"] as? String).flatMap({ try? Date.ISO8601FormatStyle().parse($0) }),
+                    repliedAt.timeIntervalSince1970 >= Double(timestamp / 1000) {
+                    // Replied after the tree head was signed: the next head covers it.
+                    report.awaitingTreeHead += 1
+                    var logged = shown
+                    logged["reply"] = nil
+                    if let problem = Self.compare(logged, logged: logEntry.entry, index: logEntry.index, reply: nil) { report.problems.append(problem) }
+                } else if let problem = Self.compare(shown, logged: logEntry.entry, index: logEntry.index, reply: replies[id]) {
+                    report.problems.append(problem)
+                }
             } else {
                 report.problems.append("rating \(id) could not be read (status \(status))")
             }
