@@ -145,6 +145,20 @@ struct ConventionsTests {
         }
     }
 
+    /// SQLite reads text only up to a NUL: a NUL in a request's text is refused at the door
+    /// rather than cutting a stored text short. An escaped backslash before "u0000" is plain text.
+    @Test(arguments: TestDatabases.kinds)
+    func textWithANulCharacterIsRefused(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let refused = try await web.request(.post, "/v1/users", json: #"{"email":"nul@example.com","password":"correct horse battery","displayName":"Ann\u0000Lee"}"#)
+            #expect(refused.status == .badRequest)
+            #expect(refused.problemType == "/problems/malformed-request")
+            let plain = try await web.request(.post, "/v1/users", json: #"{"email":"nul@example.com","password":"correct horse battery","displayName":"Ann\\u0000Lee"}"#)
+            #expect(plain.status == .created, "\(plain.text)")
+            #expect(plain.object["displayName"] as? String == #"Ann\u0000Lee"#)
+        }
+    }
+
     /// The document lists exactly the currencies the server accepts: a client generated from it
     /// never offers one the server refuses, nor lacks one it takes.
     @Test func documentedCurrenciesAreTheAcceptedOnes() throws {

@@ -76,7 +76,8 @@ public enum AttachmentRules {
         guard files.count <= maximumCount else { throw .tooMany(files.count) }
         return try files.map { file throws(AttachmentError) in
             let name = file.fileName.trimmingWhitespace()
-            guard fileNameLength.contains(name.count) else { throw .badFileName }
+            // Counted as sent, in code points, as the API document counts.
+            guard fileNameLength.contains(name.count), file.fileName.unicodeScalars.count <= fileNameLength.upperBound else { throw .badFileName }
             guard !file.bytes.isEmpty else { throw .empty(name) }
             guard file.bytes.count <= maximumBytes else { throw .tooLarge(name, bytes: file.bytes.count) }
             guard let detected = AttachmentType.detect(file.bytes) else { throw .typeNotAllowed(name) }

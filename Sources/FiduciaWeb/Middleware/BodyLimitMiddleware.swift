@@ -24,6 +24,12 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             } catch let error as HTTPError where error.status == .contentTooLarge {
                 throw WebError.bodyTooLarge(limitBytes: maximumBytes)
             }
+            // SQLite reads text only up to a NUL character, so a NUL would silently cut a stored
+            // text short (the rating log caught a reply shown shorter than it was logged): text
+            // with U+0000 is refused, as the API document says.
+            if request.uri.path.hasPrefix("/v1/"), request.headers[.contentType]?.lowercased().contains("json") == true, Self.containsEscapedNUL(body) {
+                throw WebError.malformedRequest("Text may not contain the NUL character (U+0000).")
+            }
             if body.readableBytes == 0, request.headers[.contentType] == nil, request.uri.path.hasPrefix("/v1/") {
                 var head = request.head
                 head.headerFields[.contentType] = "application/json"
@@ -31,5 +37,25 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    /// Whether JSON text holds `\u0000` (the only way JSON can carry a NUL), an escape rather than
+    /// an escaped backslash followed by "u0000".
+    static func containsEscapedNUL(_ body: ByteBuffer) -> Bool {
+        let bytes = body.readableBytesView
+        let pattern = Array("u0000".utf8)
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: UInt8(ascii: "u")) {
+            index = bytes.index(after: found)
+            guard bytes[found...].starts(with: pattern) else { continue }
+            var backslashes = 0
+            var before = found
+            while before > bytes.startIndex, bytes[bytes.index(before: before)] == UInt8(ascii: "\\") {
+                backslashes += 1
+                before = bytes.index(before: before)
+            }
+            if backslashes % 2 == 1 { return true }
+        }
+        return false
     }
 }
