@@ -18,17 +18,7 @@ struct MerkleTreeTests {
             let size = 1 << level
             let start = index * size
             precondition(start + size <= leaves.count, "only complete subtrees are asked for")
-            return LogAuditorRoot.root(Array(leaves[start..<(start + size)]), hasher)
-        }
-    }
-
-    /// The MTH definition, recursive, for reference.
-    enum LogAuditorRoot {
-        static func root(_ leaves: [MerkleHash], _ hasher: MerkleHasher) -> MerkleHash {
-            if leaves.isEmpty { return hasher.emptyTree }
-            if leaves.count == 1 { return leaves[0] }
-            let k = MerkleTree.split(leaves.count)
-            return hasher.node(root(Array(leaves[..<k]), hasher), root(Array(leaves[k...]), hasher))
+            return MerkleTree.root(leaves: leaves[start..<(start + size)], hasher: hasher)
         }
     }
 
@@ -57,7 +47,7 @@ struct MerkleTreeTests {
         var roots: [MerkleHash] = [hasher.emptyTree]
         for size in 1...40 { roots.append(try await MerkleTree.root(0, size, nodes: nodes, hasher: hasher)) }
         for size in 1...40 {
-            #expect(roots[size] == LogAuditorRoot.root(Array(all[..<size]), hasher))
+            #expect(roots[size] == MerkleTree.root(leaves: all[..<size], hasher: hasher))
             for index in 0..<size {
                 let proof = try await MerkleTree.inclusionProof(index: index, size: size, nodes: nodes, hasher: hasher)
                 #expect(MerkleTree.verifyInclusion(leafHash: all[index], index: index, size: size, proof: proof, root: roots[size], hasher: hasher))

@@ -156,6 +156,13 @@ struct ConventionsTests {
             let plain = try await web.request(.post, "/v1/users", json: #"{"email":"nul@example.com","password":"correct horse battery","displayName":"Ann\\u0000Lee"}"#)
             #expect(plain.status == .created, "\(plain.text)")
             #expect(plain.object["displayName"] as? String == #"Ann\u0000Lee"#)
+            // The pages' forms pass the same gate.
+            var browser = PageBrowser(web: web)
+            let form = try await browser.submit(on: "/signup", to: "/signup", [
+                "displayName": "Bob\u{0}Lee", "email": "bob@example.com", "password": "correct horse battery", "buyer": "on",
+            ])
+            #expect(form.status == .badRequest)
+            #expect(try await web.userCount() == 1)
         }
     }
 

@@ -66,6 +66,7 @@ struct Demo: AsyncParsableCommand {
             for line in created { say("created \(line)") }
         }
         say("Every demo account's password is \(DemoSeeder.password). Log in as alice@demo.fiducia.test (a buyer), lotus@demo.fiducia.test (a seller) or admin@demo.fiducia.test.")
+        say("Back it up while it serves with `fiducia backup --output demo-backup.sqlite` (and keep its key file, fiducia-data/fiducia.keys, apart from the backup).")
     }
 }
 

@@ -184,14 +184,6 @@ public enum CommunityRules {
         return raw.trimmingWhitespace()
     }
 
-    /// The product a list of questions is narrowed to (counted as the API document counts: in
-    /// Unicode code points).
-    public static func checkProductFilter(_ product: String) throws {
-        guard product.unicodeScalars.count <= productLength.upperBound else {
-            throw ValidationError(field: "product", "Name the product in at most \(productLength.upperBound) characters.")
-        }
-    }
-
     /// Checks an answer and decides its mark: the merchant's own, or a buyer's when `author`
     /// completed a purchase from the merchant.
     public static func checkAnswer(to question: Question, by author: UserID, text: String, answeredLastDay: Int, boughtFromMerchant: Bool) throws -> Answer.Mark? {

@@ -89,19 +89,7 @@ public enum MerkleTree {
         var r = leafHash
         for p in proof {
             if sn == 0 { return false }
-            if fn & 1 == 1 || fn == sn {
-                r = hasher.node(p, r)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
-            } else {
-                r = hasher.node(r, p)
-            }
-            fn >>= 1
-            sn >>= 1
+            r = climb(&fn, &sn) ? hasher.node(p, r) : hasher.node(r, p)
         }
         return sn == 0 && r == root
     }
@@ -126,22 +114,41 @@ public enum MerkleTree {
         var sr = path[0]
         for c in path.dropFirst() {
             if sn == 0 { return false }
-            if fn & 1 == 1 || fn == sn {
+            if climb(&fn, &sn) {
                 fr = hasher.node(c, fr)
                 sr = hasher.node(c, sr)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
             } else {
                 sr = hasher.node(sr, c)
             }
-            fn >>= 1
-            sn >>= 1
         }
         return fr == firstRoot && sr == secondRoot && sn == 0
+    }
+
+    /// One step up a path, the walk both verifications share: whether the path's next hash is a
+    /// left sibling (`LSB(fn)` set, or `fn == sn`), moving `fn` and `sn` up past the levels where
+    /// the node has no right sibling, then one level more.
+    private static func climb(_ fn: inout Int, _ sn: inout Int) -> Bool {
+        let left = fn & 1 == 1 || fn == sn
+        if left, fn & 1 == 0 {
+            repeat {
+                fn >>= 1
+                sn >>= 1
+            } while fn & 1 == 0 && fn != 0
+        }
+        fn >>= 1
+        sn >>= 1
+        return left
+    }
+
+    /// MTH of leaf hashes held in memory, as an auditor with every entry computes it.
+    public static func root(leaves: ArraySlice<MerkleHash>, hasher: MerkleHasher) -> MerkleHash {
+        switch leaves.count {
+        case 0: return hasher.emptyTree
+        case 1: return leaves.first!
+        default:
+            let middle = leaves.startIndex + split(leaves.count)
+            return hasher.node(root(leaves: leaves[..<middle], hasher: hasher), root(leaves: leaves[middle...], hasher: hasher))
+        }
     }
 
     /// The complete subtrees that appending leaf `index` finishes, bottom up: (level, index) of

@@ -1,4 +1,5 @@
 import Crypto
+import FiduciaDomain
 import FiduciaPersistence
 import Foundation
 import NIOConcurrencyHelpers
@@ -35,7 +36,7 @@ public struct KeyRing: Sendable {
 
     static func newEntry() -> Entry {
         let key = SymmetricKey(size: .bits256)
-        let id = "kek-" + SHA256.hash(data: key.withUnsafeBytes { Data($0) }).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let id = "kek-" + Hex.encode(SHA256.hash(data: key.withUnsafeBytes { Data($0) }).prefix(6))
         return Entry(id: id, key: key)
     }
 

@@ -83,7 +83,7 @@ public struct AttachmentService: Sendable {
     private func save(_ files: [UploadedFile], context: AttachmentContext, owner: UserID, in repositories: Repositories, now: Date) async throws -> [Attachment] {
         var attachments: [Attachment] = []
         for (file, type) in try AttachmentRules.validate(files) {
-            let sha256 = SHA256.hash(data: file.bytes).map { String(format: "%02x", $0) }.joined()
+            let sha256 = Hex.encode(SHA256.hash(data: file.bytes))
             try await blobs.store(file.bytes, sha256: sha256, in: repositories, now: now)
             let attachment = Attachment(id: ids.make(), fileName: file.fileName.trimmingWhitespace(), type: type, byteCount: file.bytes.count, sha256: sha256)
             try await repositories.attachments.insert(attachment, context: context, owner: owner, now: now)

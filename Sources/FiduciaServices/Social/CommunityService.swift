@@ -177,7 +177,8 @@ public struct CommunityService: Sendable {
     public func questions(
         about merchant: UserID, product: String? = nil, page: PageRequest, by principal: Principal
     ) async throws -> (page: Page<Thread>, names: [UserID: String]) {
-        if let product { try CommunityRules.checkProductFilter(product) }
+        // The product a list is narrowed to: no longer than the document allows.
+        if let product { _ = try CommunityRules.trimmed(product, within: CommunityRules.productLength, field: "product") }
         let viewer = principal.actingUser
         let staff = principal.isStaff
         return try await store.read { repositories in

@@ -17,7 +17,7 @@ public enum SecretToken {
 
     /// The hex SHA-256 of a token, which is what the database stores.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(token.utf8)))
     }
 
     public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
@@ -127,15 +127,14 @@ public final class BcryptPasswordHasher: PasswordHasher {
 extension SecretToken {
     /// Hex SHA-256 of raw bytes (used to fingerprint idempotent requests).
     public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-        SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(bytes)))
     }
 }
 
 extension SecretToken {
     /// Hex HMAC-SHA256 of `message` under `key` (the form webhook signatures use).
     public static func hmacHex(_ message: some Sequence<UInt8>, key: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(message), using: SymmetricKey(data: Data(key.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(message), using: SymmetricKey(data: Data(key.utf8))))
     }
 }
 

@@ -101,7 +101,7 @@ public struct LogAuditor: Sendable {
             progress("entries: \(entries.count) of \(size)")
         }
         let leaves = entries.map { hasher.leaf(Array($0.utf8)) }
-        guard Self.root(leaves[...], hasher: hasher) == root else {
+        guard MerkleTree.root(leaves: leaves[...], hasher: hasher) == root else {
             throw Failure(description: "the entries do not make the signed root: an entry was changed or removed")
         }
         report.entriesChecked = entries.count
@@ -173,18 +173,6 @@ public struct LogAuditor: Sendable {
             } while cursor != nil
         }
         return (report, State(publicKey: keyText, treeSize: size, rootHash: rootText, timestamp: timestamp))
-    }
-
-    /// MTH computed from the leaf hashes themselves, as an auditor with every entry does.
-    static func root(_ leaves: ArraySlice<MerkleHash>, hasher: MerkleHasher) -> MerkleHash {
-        switch leaves.count {
-        case 0: return hasher.emptyTree
-        case 1: return leaves.first!
-        default:
-            let k = MerkleTree.split(leaves.count)
-            let start = leaves.startIndex
-            return hasher.node(root(leaves[start..<(start + k)], hasher: hasher), root(leaves[(start + k)...], hasher: hasher))
-        }
     }
 
     /// What the log would hold for a rating as the API shows it.

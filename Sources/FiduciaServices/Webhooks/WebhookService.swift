@@ -120,7 +120,7 @@ public struct WebhookService: Sendable {
     /// The signature header's value for `body` sent at `timestamp`.
     public static func signature(body: String, secret: String, timestamp: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Array(secret.utf8)))
-        return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(timestamp),v1=" + Hex.encode(mac)
     }
 
     /// What one attempt learned.

@@ -24,10 +24,11 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             } catch let error as HTTPError where error.status == .contentTooLarge {
                 throw WebError.bodyTooLarge(limitBytes: maximumBytes)
             }
-            // SQLite reads text only up to a NUL character, so a NUL would silently cut a stored
-            // text short (the rating log caught a reply shown shorter than it was logged): text
-            // with U+0000 is refused, as the API document says.
-            if request.uri.path.hasPrefix("/v1/"), request.headers[.contentType]?.lowercased().contains("json") == true, Self.containsEscapedNUL(body) {
+            // SQLite (SQLiteNIO) reads text only up to a NUL character, so a NUL would silently cut
+            // a stored text short (the rating log caught a reply shown shorter than it was logged):
+            // text with U+0000 is refused here, where every body passes, for the API (as its
+            // document says) and for the pages' forms alike.
+            if Self.carriesNUL(body, contentType: request.headers[.contentType]) {
                 throw WebError.malformedRequest("Text may not contain the NUL character (U+0000).")
             }
             if body.readableBytes == 0, request.headers[.contentType] == nil, request.uri.path.hasPrefix("/v1/") {
@@ -39,8 +40,18 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Whether JSON text holds `\u0000` (the only way JSON can carry a NUL), an escape rather than
-    /// an escaped backslash followed by "u0000".
+    /// Whether a JSON or form body carries a NUL character: `\u0000` in JSON (the only way JSON
+    /// can), `%00` in a form.
+    static func carriesNUL(_ body: ByteBuffer, contentType: String?) -> Bool {
+        guard let type = contentType?.lowercased() else { return false }
+        if type.contains("json") { return containsEscapedNUL(body) }
+        if type.hasPrefix("application/x-www-form-urlencoded") {
+            return body.readableBytesView.firstRange(of: Array("%00".utf8)) != nil
+        }
+        return false
+    }
+
+    /// Whether JSON text holds `\u0000`, an escape rather than an escaped backslash followed by "u0000".
     static func containsEscapedNUL(_ body: ByteBuffer) -> Bool {
         let bytes = body.readableBytesView
         let pattern = Array("u0000".utf8)
