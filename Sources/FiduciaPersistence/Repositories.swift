@@ -34,6 +34,8 @@ public struct Repositories: Sendable {
     public let community: any CommunityRepository
     public let ratingLog: any RatingLogRepository
     public let audit: any AuditRepository
+    public let transparency: any TransparencyRepository
+    public let privacy: any PrivacyRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -68,6 +70,8 @@ public struct Repositories: Sendable {
         self.community = SQLCommunityRepository(sql: sql, kind: kind)
         self.ratingLog = SQLRatingLogRepository(sql: sql)
         self.audit = SQLAuditRepository(sql: sql)
+        self.transparency = SQLTransparencyRepository(sql: sql)
+        self.privacy = SQLPrivacyRepository(sql: sql, kind: kind)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -36,6 +36,9 @@ public struct AppServices: Sendable {
     public let community: CommunityService
     public let ratingLog: RatingLogService
     public let audit: AuditService
+    public let feedback: FeedbackService
+    public let transparencyReports: TransparencyReportService
+    public let privacy: PrivacyService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -109,6 +112,9 @@ public struct AppServices: Sendable {
         self.community = CommunityService(store: store, clock: clock, random: random, attachments: attachments)
         self.ratingLog = RatingLogService(store: store, clock: clock, key: vault.signingKey)
         self.audit = AuditService(store: store)
+        self.feedback = FeedbackService(store: store, clock: clock, random: random)
+        self.transparencyReports = TransparencyReportService(store: store, clock: clock, trust: trust)
+        self.privacy = PrivacyService(store: store, clock: clock, blobs: blobs)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).
@@ -146,7 +152,7 @@ public struct AppServices: Sendable {
     var jobHandlers: [JobHandler] {
         let payments = payments
         let escrow = escrow
-        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob, ratingLog.treeHeadJob] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
+        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob, ratingLog.treeHeadJob, transparencyReports.job] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
             webhooks.deliveryJob,
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
             payments.submitPayoutJob,
@@ -156,6 +162,6 @@ public struct AppServices: Sendable {
     }
 
     var recurringJobs: [RecurringJob] {
-        [Housekeeping.recurring, CreditService.monthly, IdentityService.expiryRecurring, RatingLogService.treeHeadRecurring]
+        [Housekeeping.recurring, CreditService.monthly, IdentityService.expiryRecurring, RatingLogService.treeHeadRecurring, TransparencyReportService.monthly]
     }
 }

@@ -55,7 +55,7 @@ struct AccountPagesTests {
             #expect(invalid.text.contains("There is a problem"))
             #expect(invalid.text.contains(#"value="Ann""#))
 
-            let created = try await visit(.post, "/signup", form: ["csrfToken": token, "displayName": "Ann", "email": "ann@example.com", "password": "correct horse battery", "seller": "on"])
+            let created = try await visit(.post, "/signup", form: ["csrfToken": token, "displayName": "Ann", "email": "ann@example.com", "password": "correct horse battery", "seller": "on", "privacyNotice": "1"])
             #expect(created.status == .seeOther)
             #expect(created.location == "/account?notice=welcome")
             #expect(browser.cookies["fiducia_session"]?.isEmpty == false)

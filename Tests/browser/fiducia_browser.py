@@ -94,6 +94,7 @@ class BrowserTestCase(unittest.TestCase):
         self.fill("password", password)
         if seller:
             self.driver.find_element(By.NAME, "seller").click()
+        self.driver.find_element(By.ID, "privacyNotice").click()
         self.submit("/signup")
         self.wait_for_path("/account")
 

@@ -128,7 +128,8 @@ def main():
     bob = Browser()
     csrf = bob.csrf("/signup")
     status, _, _ = bob.request(FIDUCIA + "/signup", {"csrfToken": csrf, "displayName": "Bob", "email": "bob@op.test",
-                                                      "password": "correct horse battery", "buyer": "on"})
+                                                      "password": "correct horse battery", "buyer": "on",
+                                                      "privacyNotice": "1"})
     expect(status == 303, "Bob signs up with a password")
     bob.request(FIDUCIA + "/logout", {"csrfToken": bob.csrf("/account")})
     _, (status, _, body) = Browser().sign_in("op2")

@@ -142,3 +142,47 @@ struct VerifyAudit: AsyncParsableCommand {
         say("audit log OK: \(checked) events, each chained to the one before")
     }
 }
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Monthly transparency reports (the server makes each on the first day of the next month).",
+        subcommands: [GenerateReport.self, ListReports.self]
+    )
+}
+
+struct GenerateReport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Make the report of a month that has ended, if the job has not made it yet (a report is never made twice)."
+    )
+
+    @OptionGroup var options: ConfigurationOptions
+    @Option(help: "The month, YYYY-MM (UTC).") var month: String
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        let month = month
+        let (report, created) = try await Runtime.withServices(configuration, logger: Logger(label: "fiducia.report")) { services in
+            try await services.transparencyReports.generate(month: month)
+        }
+        let f = report.figures
+        say("\(created ? "generated" : "already there"): report of \(report.month) (made \(ISO8601DateFormatter().string(from: report.generatedAt)))")
+        say("  orders paid \(f.ordersPaid), completed \(f.ordersCompleted), refunded \(f.ordersRefunded); disputes opened \(f.disputesOpened), resolved \(f.disputesResolved)")
+        say("  penalties \(f.penaltiesTotal), appeals overturned \(f.appealsOverturned) of \(f.appealsDecided), banned \(f.accountsBanned), deleted \(f.accountsDeleted), feedback \(f.feedbackReceived)")
+    }
+}
+
+struct ListReports: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Print every report as CSV.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        let reports = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.report")) { services in
+            try await services.transparencyReports.reports()
+        }
+        print(TransparencyReport.csv(reports), terminator: "")
+    }
+}

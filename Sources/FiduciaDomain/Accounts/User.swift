@@ -35,6 +35,8 @@ public struct User: Sendable, Equatable, IdentifierPrefixed {
     public let createdByClientID: APIClientID?
     /// The creating marketplace's own id for this user. Private.
     public let externalID: String?
+    /// When its owner deleted the account: nothing personal is left, and it cannot act.
+    public var deletedAt: Date?
 
     public init(
         id: UserID,
@@ -43,7 +45,8 @@ public struct User: Sendable, Equatable, IdentifierPrefixed {
         roles: Set<Role>,
         createdAt: Date,
         createdByClientID: APIClientID? = nil,
-        externalID: String? = nil
+        externalID: String? = nil,
+        deletedAt: Date? = nil
     ) {
         self.id = id
         self.email = email
@@ -52,6 +55,7 @@ public struct User: Sendable, Equatable, IdentifierPrefixed {
         self.createdAt = createdAt
         self.createdByClientID = createdByClientID
         self.externalID = externalID
+        self.deletedAt = deletedAt
     }
 
     public func has(_ role: Role) -> Bool { roles.contains(role) }

@@ -32,7 +32,7 @@ struct SQLUserRepository: UserRepository {
     let sql: any SQLDatabase
     let sealer: any PersonalDataSealer
 
-    static let columns = "id, email, data_key, display_name, password_hash, roles, created_by_client_id, external_id, created_at"
+    static let columns = "id, email, data_key, display_name, password_hash, roles, created_by_client_id, external_id, created_at, deleted_at"
 
     func insert(_ user: User, passwordHash: String?) async throws {
         let key = try sealer.newWrappedKey()
@@ -118,7 +118,7 @@ struct SQLUserRepository: UserRepository {
     }
 
     func unsealed(limit: Int) async throws -> [(id: UserID, email: String)] {
-        try await sql.raw("SELECT id, email FROM users WHERE data_key IS NULL ORDER BY id LIMIT \(bind: limit)").all().map {
+        try await sql.raw("SELECT id, email FROM users WHERE data_key IS NULL AND deleted_at IS NULL ORDER BY id LIMIT \(bind: limit)").all().map {
             (UserID(try $0.string("id")), try $0.string("email"))
         }
     }
@@ -127,7 +127,7 @@ struct SQLUserRepository: UserRepository {
         let key = try sealer.newWrappedKey()
         try await sql.raw("""
             UPDATE users SET email = \(bind: try sealer.seal(email, wrappedKey: key)), email_hash = \(bind: sealer.lookupHash(email)), data_key = \(bind: key)
-            WHERE id = \(bind: id.rawValue) AND data_key IS NULL
+            WHERE id = \(bind: id.rawValue) AND data_key IS NULL AND deleted_at IS NULL
             """).run()
     }
 
@@ -151,7 +151,8 @@ struct SQLUserRepository: UserRepository {
             roles: Self.decodeRoles(try row.string("roles")),
             createdAt: try row.date("created_at"),
             createdByClientID: try row.optionalString("created_by_client_id").map(APIClientID.init),
-            externalID: try row.optionalString("external_id")
+            externalID: try row.optionalString("external_id"),
+            deletedAt: try row.optionalDate("deleted_at")
         )
     }
 }

@@ -17,6 +17,8 @@ public enum SchemaMigrations {
         logInClients,
         ratingLog,
         auditLog,
+        feedbackAndReports,
+        dataRights,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -982,6 +984,48 @@ public enum SchemaMigrations {
             """,
             "CREATE INDEX audit_events_actor ON audit_events (actor, sequence)",
             "INSERT INTO counters (name, value) VALUES ('audit_sequence', 0)",
+        ]
+    }
+
+    /// Anonymous feedback (no account, no address; the hour it came in) and the monthly
+    /// transparency reports, each kept as generated.
+    static let feedbackAndReports = Migration(version: 17, name: "feedback, transparency reports") { _ in
+        [
+            """
+            CREATE TABLE feedback (
+                id TEXT PRIMARY KEY,
+                topic TEXT NOT NULL,
+                text TEXT NOT NULL,
+                received_hour BIGINT NOT NULL,
+                read_by TEXT REFERENCES users (id),
+                read_at BIGINT
+            )
+            """,
+            "CREATE INDEX feedback_hour ON feedback (received_hour)",
+            """
+            CREATE TABLE transparency_reports (
+                month TEXT PRIMARY KEY,
+                generated_at BIGINT NOT NULL,
+                figures TEXT NOT NULL
+            )
+            """,
+        ]
+    }
+
+    /// A person's data (G2): which privacy notice they accepted when, and accounts deleted by
+    /// their owners (the row stays, emptied, so that ratings and ledger records keep their party).
+    static let dataRights = Migration(version: 18, name: "privacy notice acceptances, account deletion") { _ in
+        [
+            """
+            CREATE TABLE privacy_acceptances (
+                user_id TEXT NOT NULL REFERENCES users (id),
+                version INTEGER NOT NULL,
+                accepted_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, version)
+            )
+            """,
+            "ALTER TABLE users ADD COLUMN deleted_at BIGINT",
+            "CREATE INDEX users_deleted ON users (deleted_at)",
         ]
     }
 }

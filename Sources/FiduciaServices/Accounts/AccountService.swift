@@ -30,8 +30,18 @@ public struct AccountService: Sendable {
     /// Creates a user after checking the request against who is asking. When sign-up is by
     /// invitation only, a person signing themself up needs an unused code (API clients and
     /// administrators creating accounts do not).
-    public func signUp(_ request: AccountRules.NewUser, invitationCode: String? = nil, by principal: Principal) async throws -> User {
+    ///
+    /// A person signing themself up accepts the privacy notice in force (the sign-up form shows it);
+    /// an API client or administrator creating an account says which version the person accepted
+    /// with `privacyNoticeVersion`, or the person is asked at their first sign-in.
+    public func signUp(
+        _ request: AccountRules.NewUser, invitationCode: String? = nil, privacyNoticeVersion: Int? = nil, by principal: Principal
+    ) async throws -> User {
         let valid = try AccountRules.validate(request, by: principal)
+        if let version = privacyNoticeVersion, version != PrivacyNotice.current.version {
+            throw DataRightsError.noticeNotCurrent(current: PrivacyNotice.current.version)
+        }
+        let acceptsNotice = privacyNoticeVersion != nil || principal == .anonymous
         let code = invitationCode.flatMap { $0.trimmingWhitespace().isEmpty ? nil : $0 }
         if settings.inviteOnly, principal == .anonymous, code == nil { throw InvitationError.invitationRequired }
         // Hash before the transaction: bcrypt is slow and must not hold the database's write lock.
@@ -50,6 +60,7 @@ public struct AccountService: Sendable {
         let now = clock.now()
         try await store.write { repositories in
             try await repositories.users.insert(user, passwordHash: storedHash)
+            if acceptsNotice { try await repositories.privacy.accept(user.id, version: PrivacyNotice.current.version, at: now) }
             if let code { try await InvitationService.redeem(code, for: user.id, in: repositories, now: now) }
             // Staff roles are only ever granted by an administrator: each grant is on the record.
             let staff = user.roles.subtracting(Role.selfService)
@@ -193,6 +204,7 @@ public struct AccountService: Sendable {
                 guard let user = try await repositories.users.find(UserID(onBehalfOf)), user.createdByClientID == client.id else {
                     throw AccessError.onBehalfNotAllowed
                 }
+                guard user.deletedAt == nil else { throw DataRightsError.accountDeleted }
                 return .apiClient(client, actingFor: user)
             }
         }
@@ -209,7 +221,7 @@ public struct AccountService: Sendable {
         let idleSince = now.addingTimeInterval(-settings.sessionIdleSeconds)
         let found = try await store.read { repositories -> (Session, User)? in
             guard let session = try await repositories.sessions.findActive(tokenHash: hash, at: now, idleSince: idleSince), session.kind == kind,
-                let user = try await repositories.users.find(session.userID)
+                let user = try await repositories.users.find(session.userID), user.deletedAt == nil
             else { return nil }
             return (session, user)
         }

@@ -55,10 +55,39 @@ public struct DemoSeeder: Sendable {
             created.append(
                 "rating log: \(head.treeSize) entries (every published rating, and Lotus Tea House's reply to its newest) under a signed tree head (/v1/log/tree-head); audit it with `fiducia log verify --server http://127.0.0.1:8080 --user \(lotus.id)`"
             )
+            created += try await seedTransparency()
             let (events, _) = try await services.audit.verify()
             created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; `fiducia audit verify`)")
+            created.append("your data: /privacy shows each person the privacy notice they accepted, what Fiducia holds about them, a ZIP of all of it, and account deletion (GET /v1/me/data-export, DELETE /v1/users/me)")
         }
         return created
+    }
+
+    /// Anonymous feedback over the last months, and the transparency report of each month the
+    /// demo's history covers (the server's monthly job makes the next ones).
+    func seedTransparency() async throws -> [String] {
+        let now = services.clock.now()
+        let notes: [(Double, Feedback.Topic, String)] = [
+            (75, .safety, "A seller asked me to pay by bank transfer to save the fees. I refused, but a warning before the chat opens would help."),
+            (40, .moderation, "My dispute took four days to be looked at. Please say in the dispute how long the moderators usually take."),
+            (12, .accessibility, "The order page is hard to use with a screen reader: the status badge is read before the title."),
+            (3, .fraud, "Several new accounts praise the same shop in the same words. Is anyone checking?"),
+        ]
+        for (daysAgo, topic, text) in notes {
+            _ = try await services.at(ManualClock(now.addingTimeInterval(-daysAgo * 86_400))).feedback.submit(topic: topic, text: text)
+        }
+        var months: [String] = []
+        var cursor = MonthName.range(of: MonthName.of(now))!.0
+        for _ in 0..<6 {
+            cursor = cursor.addingTimeInterval(-86_400)
+            months.insert(MonthName.of(cursor), at: 0)
+            cursor = MonthName.range(of: MonthName.of(cursor))!.0
+        }
+        for month in months { _ = try await services.transparencyReports.generate(month: month) }
+        return [
+            "anonymous feedback: \(notes.count) notes in the moderators' queue (/moderation/feedback); anyone can write one at /feedback, no account, nothing about the sender kept",
+            "transparency reports: \(months.first!) to \(months.last!) at /transparency (charts), /v1/transparency-reports (JSON, or CSV with Accept: text/csv); the server makes each next month's on the 1st",
+        ]
     }
 
     /// The demo people by key, created if missing.
@@ -76,7 +105,7 @@ public struct DemoSeeder: Sendable {
             }
             let user = try await services.accounts.signUp(
                 .init(email: person.email, password: Self.password, displayName: person.displayName, roles: person.roles),
-                by: administrator
+                privacyNoticeVersion: PrivacyNotice.current.version, by: administrator
             )
             users[person.key] = user
             created.append("user \(person.email) (\(person.roles.sorted().map(\.rawValue).joined(separator: ", ")))")

@@ -40,6 +40,7 @@ struct AccountPages: Sendable {
         var buyer: String?
         var seller: String?
         var invitationCode: String?
+        var privacyNotice: String?
     }
 
     struct SignupView: Sendable {
@@ -54,6 +55,7 @@ struct AccountPages: Sendable {
         let errors: [FieldError]
         let providers: [ProviderButton]
         let inviteOnly: Bool
+        var privacyNoticeVersion: Int { PrivacyNotice.current.version }
     }
 
     private func signUp(_ request: Request) async throws -> Response {
@@ -71,7 +73,13 @@ struct AccountPages: Sendable {
             roles: roles
         )
         do {
-            _ = try await site.services.accounts.signUp(newUser, invitationCode: form.invitationCode, by: site.principal)
+            guard let accepted = form.privacyNotice.flatMap(Int.init) else {
+                // Every error at once: the other fields' too.
+                var errors: [FieldError] = []
+                do { _ = try AccountRules.validate(newUser, by: site.principal) } catch let error as ValidationError { errors = error.fieldErrors } catch {}
+                throw ValidationError(errors + [FieldError(field: "privacyNotice", message: "Read the privacy notice and tick the box to accept it.")])
+            }
+            _ = try await site.services.accounts.signUp(newUser, invitationCode: form.invitationCode, privacyNoticeVersion: accepted, by: site.principal)
         } catch let error as ValidationError {
             return site.renderer.render("signup", page: signupView(fields, errors: error.fieldErrors), request: request, status: .badRequest)
         } catch AccountError.emailTaken {
@@ -79,6 +87,10 @@ struct AccountPages: Sendable {
             return site.renderer.render("signup", page: signupView(fields, errors: errors), request: request, status: .conflict)
         } catch let error as InvitationError {
             let errors = [FieldError(field: "invitationCode", message: error.detail)]
+            return site.renderer.render("signup", page: signupView(fields, errors: errors), request: request, status: error.kind.httpStatus)
+        } catch let error as DataRightsError {
+            // The notice changed while the form was open: show the new one.
+            let errors = [FieldError(field: "privacyNotice", message: error.detail)]
             return site.renderer.render("signup", page: signupView(fields, errors: errors), request: request, status: error.kind.httpStatus)
         }
         let (session, token, _) = try await site.services.accounts.logIn(email: newUser.email, password: newUser.password ?? "", kind: .browser, from: RequestScope.current.clientAddress)
@@ -108,8 +120,10 @@ struct AccountPages: Sendable {
         let form = try await site.form(LoginForm.self, from: request)
         let next = Self.safeRedirect(form.next)
         do {
-            let (session, token, _) = try await site.services.accounts.logIn(email: form.email ?? "", password: form.password ?? "", kind: .browser, from: RequestScope.current.clientAddress)
-            var response = PageRenderer.redirect(to: next)
+            let (session, token, user) = try await site.services.accounts.logIn(email: form.email ?? "", password: form.password ?? "", kind: .browser, from: RequestScope.current.clientAddress)
+            // A privacy notice newer than the one last accepted is shown before anything else.
+            let status = try await site.services.privacy.notice(by: .user(user, session: session.id))
+            var response = PageRenderer.redirect(to: status.mustAccept ? "/privacy?notice=privacy-changed" : next)
             response.setCookie(site.sessionCookie(token: token, expiresAt: session.expiresAt))
             return response
         } catch let error as AccessError where error == .invalidCredentials || error == .tooManyLogInAttempts {

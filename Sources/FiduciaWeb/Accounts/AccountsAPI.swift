@@ -14,7 +14,7 @@ extension FiduciaAPIHandler {
             roles: body.roles.map { Set($0.map(\.domain)) },
             externalID: body.externalId
         )
-        let user = try await services.accounts.signUp(request, invitationCode: body.invitationCode, by: principal)
+        let user = try await services.accounts.signUp(request, invitationCode: body.invitationCode, privacyNoticeVersion: body.privacyNoticeVersion, by: principal)
         // The caller just sent the private fields, so they get them back, even when anonymous.
         let creator = Principal.user(user, session: SessionID("ses_none"))
         return .created(.init(headers: .init(location: "/v1/users/\(user.id)"), body: .json(.init(user, visibleTo: creator))))

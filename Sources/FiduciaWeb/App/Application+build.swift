@@ -63,6 +63,8 @@ public func buildRouter(
     SocialPages(site: site).register(on: router)
     CommunityPages(site: site).register(on: router)
     LearnPages(site: site).register(on: router)
+    PrivacyPages(site: site).register(on: router)
+    TransparencyPages(site: site).register(on: router)
     VerificationReviewPages(site: site).register(on: router)
     CertifierPages(site: site).register(on: router)
     MessagePages(site: site).register(on: router)

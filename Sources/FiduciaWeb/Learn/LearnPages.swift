@@ -45,6 +45,27 @@ struct LearnPages: Sendable {
                     "Fiducia compares an order's price with what the same seller usually charges. A price far below their usual one can be a genuine sale, but it is also how counterfeit goods are sold, and how a stolen or bought account lures buyers before vanishing with their money.",
                     "Check that the item is described the same way as the seller's other listings, that the seller offers a genuine-goods guarantee, and that you pay through escrow. If the seller then asks for payment another way, stop.",
                 ]),
+        Article(slug: "phishing-and-fake-shops", title: "Phishing and fake shops",
+                summary: "Messages and sites that pretend to be Fiducia or a shop, and how to tell.",
+                paragraphs: [
+                    "A phishing message pretends to come from Fiducia, a payment provider or a seller, and asks you to sign in, pay or \"confirm your details\" through a link. Fiducia never asks for your password in a message or an e-mail, and never asks you to pay through a link sent in a chat. Open the site yourself, from a bookmark or by typing its address, and look for the order there.",
+                    "A fake shop copies a real seller's name, photos and prices, or embeds a seal it never earned. A seal shown on a shop's own site is only worth something if it checks out: follow it to its page on Fiducia, which says whom it was issued to, for which web addresses, and whether it is still valid. A seal page that shows a different shop, or no page at all, means a fake.",
+                    "Signs of a fake: a web address one letter off from the real one, a shop that is days old but claims years of sales, prices far below everyone else's, pressure to decide now, and a request to pay outside escrow. Report it (the Report button on the profile or the message); moderators act on reports and the transparency report counts what they did.",
+                ]),
+        Article(slug: "how-disputes-work", title: "How disputes work",
+                summary: "What happens after you ask for a refund, who decides, and how long each step takes.",
+                paragraphs: [
+                    "If an order goes wrong, open a dispute from the order page and say what you ask for: a refund of part or all of the price, with or without returning the item. While a dispute is open the money stays in escrow; nobody can take it out.",
+                    "The seller has 3 days to answer: agree, offer something else, or refuse with a statement. You then have 3 days to accept their offer or ask a moderator to step in. Whoever misses a deadline loses that step: a seller who never answers is taken to agree. If a return is agreed, you have 7 days to ship it and the seller then confirms it arrived.",
+                    "A moderator aims to decide within 48 hours of being asked, and each side gets 48 hours to add evidence when asked: photos, the order's messages (keep the conversation there) and tracking numbers. The ruling says why, moves the money as it decides, and may bring the losing side penalty points under the published rulebook. A penalty can be appealed once, to a different moderator.",
+                ]),
+        Article(slug: "protect-your-account", title: "Protect your account",
+                summary: "Passwords, sessions, and what to do if someone else got in.",
+                paragraphs: [
+                    "Use a long password you use nowhere else: Fiducia accepts 10 to 200 characters, and every character counts, so a sentence is a good password. After several wrong passwords from one place, signing in from there pauses for a while, which stops guessing without locking you out from elsewhere.",
+                    "Never share a one-time code or a verification code: nobody from Fiducia or from a seller needs it. Sign out on shared computers; signing out ends that session on the server, not only in the browser.",
+                    "If your account was used to sell or buy without you, tell the marketplace's support at once: orders already paid stay in escrow while it is sorted out. You can download everything Fiducia holds about you from your privacy page, and delete your account there once no order or dispute of yours is still open.",
+                ]),
     ]
 
     func register(on router: Router<FiduciaRequestContext>) {

@@ -40,6 +40,34 @@ enum Charts {
         return svg
     }
 
+    /// A bar chart of one non-negative count per label (months), scaled to its largest value,
+    /// each bar with its value as a tooltip and written above it.
+    static func bars(labels: [String], values: [Int], title: String, unit: String = "", width: Int = 560, height: Int = 200) -> String {
+        guard !values.isEmpty, labels.count == values.count else { return "" }
+        let left = 40.0, right = 12.0, top = 18.0, bottom = 28.0
+        let plotWidth = Double(width) - left - right
+        let plotHeight = Double(height) - top - bottom
+        let maximum = max(1, values.max() ?? 1)
+        let slot = plotWidth / Double(values.count)
+        let barWidth = min(48, slot * 0.7)
+        func number(_ value: Double) -> String { String(format: "%.1f", value) }
+        var svg = #"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(width) \#(height)" width="\#(width)" height="\#(height)" role="img" aria-label="\#(escape(title))">"#
+        svg += "<title>\(escape(title))</title>"
+        svg += "<desc>\(escape(zip(labels, values).map { "\($0): \($1)\(unit)" }.joined(separator: "; ")))</desc>"
+        svg += #"<line x1="\#(number(left))" x2="\#(number(Double(width) - right))" y1="\#(number(top + plotHeight))" y2="\#(number(top + plotHeight))" stroke="currentColor" stroke-opacity="0.3"/>"#
+        svg += #"<text x="\#(number(left - 6))" y="\#(number(top + 4))" text-anchor="end" font-size="11" fill="currentColor">\#(maximum)\#(escape(unit))</text>"#
+        for (index, (label, value)) in zip(labels, values).enumerated() {
+            let barHeight = plotHeight * Double(max(0, value)) / Double(maximum)
+            let x = left + slot * Double(index) + (slot - barWidth) / 2
+            let y = top + plotHeight - barHeight
+            svg += #"<rect x="\#(number(x))" y="\#(number(y))" width="\#(number(barWidth))" height="\#(number(barHeight))" fill="\#(accent)"><title>\#(escape(label)): \#(value)\#(escape(unit))</title></rect>"#
+            svg += #"<text x="\#(number(x + barWidth / 2))" y="\#(number(y - 4))" text-anchor="middle" font-size="11" fill="currentColor">\#(value)</text>"#
+            svg += #"<text x="\#(number(x + barWidth / 2))" y="\#(height - 8)" text-anchor="middle" font-size="11" fill="currentColor">\#(escape(label))</text>"#
+        }
+        svg += "</svg>"
+        return svg
+    }
+
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
