@@ -44,6 +44,8 @@ struct AccountPagesTests {
 
             let signupPage = try await visit(.get, "/signup")
             let token = try #require(PageBrowser.csrfToken(in: signupPage.text))
+            // The form names the privacy notice in force, which the person accepts by signing up.
+            #expect(signupPage.text.contains(#"name="privacyNotice" value="\#(PrivacyNotice.current.version)" required"#))
 
             // Without the token the form is refused and nothing is written.
             let forged = try await visit(.post, "/signup", form: ["displayName": "Ann", "email": "ann@example.com", "password": "correct horse battery", "buyer": "on"])

@@ -13,12 +13,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 BASE_URL = os.environ.get("FIDUCIA_BASE_URL", "http://127.0.0.1:8080")
 
 
-def make_driver():
-    """A headless Chromium; elements are waited for up to 5 seconds before a lookup fails."""
+def make_driver(downloads=None):
+    """A headless Chromium; elements are waited for up to 5 seconds before a lookup fails. Files
+    it downloads go to the folder `downloads` when given."""
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,900"):
         options.add_argument(argument)
+    if downloads:
+        options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
     service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
     driver = webdriver.Chrome(service=service, options=options)
     driver.implicitly_wait(5)

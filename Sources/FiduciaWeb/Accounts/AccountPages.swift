@@ -55,7 +55,7 @@ struct AccountPages: Sendable {
         let errors: [FieldError]
         let providers: [ProviderButton]
         let inviteOnly: Bool
-        var privacyNoticeVersion: Int { PrivacyNotice.current.version }
+        let privacyNoticeVersion = PrivacyNotice.current.version
     }
 
     private func signUp(_ request: Request) async throws -> Response {
