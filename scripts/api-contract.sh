@@ -46,12 +46,13 @@ for who in alice lotus admin; do
     -d "{\"email\":\"$who@demo.fiducia.test\",\"password\":\"fiducia-demo\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   echo "==> schemathesis as $who@demo.fiducia.test ($EXAMPLES examples per operation)"
-  # Signing out would end the session the rest of the run uses. Text may not carry NUL (U+0000),
+  # Signing out would end the session the rest of the run uses; incident mode, switched on by the
+  # admin's run, would pause orders with a 503 by design (DataRights/Incident tests cover it). Text may not carry NUL (U+0000),
   # as the document's introduction says. One worker: hypothesis describes
   # its filters by parsing source, which is not thread-safe on this Python (a spurious error).
   if ! SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=Tests/tools "$VENV/bin/schemathesis" --config-file Tests/tools/schemathesis.toml run "$BASE/openapi.yaml" \
       --url "$BASE/v1" -H "Authorization: Bearer $token" --checks all \
-      --exclude-operation-id deleteCurrentSession --max-examples "$EXAMPLES" --workers 1 --generation-allow-x00 false \
+      --exclude-operation-id deleteCurrentSession --exclude-operation-id startIncident --max-examples "$EXAMPLES" --workers 1 --generation-allow-x00 false \
       --no-color --output-truncate false >"$LOGS/$who.log" 2>&1; then
     failed+=("$who")
     python3 Tests/tools/schemathesis_summary.py "$LOGS/$who.log"

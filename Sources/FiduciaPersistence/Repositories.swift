@@ -36,6 +36,7 @@ public struct Repositories: Sendable {
     public let audit: any AuditRepository
     public let transparency: any TransparencyRepository
     public let privacy: any PrivacyRepository
+    public let incidents: any IncidentRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -72,6 +73,7 @@ public struct Repositories: Sendable {
         self.audit = SQLAuditRepository(sql: sql)
         self.transparency = SQLTransparencyRepository(sql: sql)
         self.privacy = SQLPrivacyRepository(sql: sql, kind: kind)
+        self.incidents = SQLIncidentRepository(sql: sql)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -39,6 +39,7 @@ public struct AppServices: Sendable {
     public let feedback: FeedbackService
     public let transparencyReports: TransparencyReportService
     public let privacy: PrivacyService
+    public let incidents: IncidentService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -115,6 +116,7 @@ public struct AppServices: Sendable {
         self.feedback = FeedbackService(store: store, clock: clock, random: random)
         self.transparencyReports = TransparencyReportService(store: store, clock: clock, trust: trust)
         self.privacy = PrivacyService(store: store, clock: clock, blobs: blobs)
+        self.incidents = IncidentService(store: store, clock: clock, random: random)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

@@ -12,6 +12,8 @@ public protocol SessionRepository: Sendable {
     func touch(_ id: SessionID, at now: Date) async throws
     /// Revokes every session of `user` (its password changed); returns how many.
     func revokeAll(of user: UserID, at now: Date) async throws -> Int
+    /// Ends every live session but `kept` (incident mode); returns how many.
+    func revokeEveryone(except kept: SessionID?, at now: Date) async throws -> Int
     func revoke(_ id: SessionID, at now: Date) async throws
     /// Deletes sessions that expired before `cutoff`; returns how many.
     func deleteExpired(before cutoff: Date) async throws -> Int
@@ -68,6 +70,12 @@ struct SQLSessionRepository: SessionRepository {
     func revokeAll(of user: UserID, at now: Date) async throws -> Int {
         try await sql.raw("""
             UPDATE sessions SET revoked_at = \(bind: now.millisecondsSince1970) WHERE user_id = \(bind: user.rawValue) AND revoked_at IS NULL RETURNING id
+            """).all().count
+    }
+
+    func revokeEveryone(except kept: SessionID?, at now: Date) async throws -> Int {
+        try await sql.raw("""
+            UPDATE sessions SET revoked_at = \(bind: now.millisecondsSince1970) WHERE revoked_at IS NULL AND id <> \(bind: kept?.rawValue ?? "") RETURNING id
             """).all().count
     }
 

@@ -52,6 +52,8 @@ public protocol JobRepository: Sendable {
     func complete(_ id: JobID, owner: String, now: Date) async throws -> Bool
     /// Records a failure: the job is retried at `retryAt`, or marked failed when `retryAt` is nil.
     func fail(_ id: JobID, owner: String, error: String, retryAt: Date?, now: Date) async throws
+    /// Puts a claimed job back to wait until `until`, without counting the attempt.
+    func postpone(_ id: JobID, owner: String, until: Date, reason: String) async throws
     func countPending() async throws -> Int
     /// Forgets finished jobs of `kind` that finished before `before`.
     func deleteFinished(kind: String, before: Date) async throws
@@ -120,6 +122,14 @@ struct SQLJobRepository: JobRepository {
             WHERE id = \(bind: id.rawValue) AND lease_owner = \(bind: owner) AND state = 'pending'
             RETURNING id
             """).first() != nil
+    }
+
+    func postpone(_ id: JobID, owner: String, until: Date, reason: String) async throws {
+        try await sql.raw("""
+            UPDATE jobs SET due_at = \(bind: until.millisecondsSince1970), last_error = \(bind: reason), attempts = attempts - 1,
+                lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = \(bind: id.rawValue) AND lease_owner = \(bind: owner) AND state = 'pending'
+            """).run()
     }
 
     func fail(_ id: JobID, owner: String, error: String, retryAt: Date?, now: Date) async throws {

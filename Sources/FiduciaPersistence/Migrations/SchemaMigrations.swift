@@ -19,6 +19,7 @@ public enum SchemaMigrations {
         auditLog,
         feedbackAndReports,
         dataRights,
+        incidents,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -1026,6 +1027,23 @@ public enum SchemaMigrations {
             """,
             "ALTER TABLE users ADD COLUMN deleted_at BIGINT",
             "CREATE INDEX users_deleted ON users (deleted_at)",
+        ]
+    }
+
+    /// Incident mode: the switch's history; `open` is 1 for the one in force (unique), NULL after.
+    static let incidents = Migration(version: 19, name: "incidents") { _ in
+        [
+            """
+            CREATE TABLE incidents (
+                id TEXT PRIMARY KEY,
+                reason TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                started_by TEXT NOT NULL REFERENCES users (id),
+                ended_at BIGINT,
+                ended_by TEXT REFERENCES users (id),
+                open INTEGER UNIQUE
+            )
+            """,
         ]
     }
 }

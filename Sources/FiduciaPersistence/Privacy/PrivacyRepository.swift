@@ -36,7 +36,7 @@ public protocol PrivacyRepository: Sendable {
     func obstacles(to user: UserID) async throws -> DeletionObstacles
     /// Locks the user's row for the rest of the transaction (PostgreSQL; SQLite has one writer).
     func lockAccount(_ user: UserID) async throws
-    /// Erases the account's personal data in the caller's transaction (see `erase` in the service).
+    /// Erases the account's personal data in the caller's transaction (the service also ends its sessions).
     func erase(_ user: UserID, at now: Date) async throws
 }
 
@@ -201,7 +201,6 @@ struct SQLPrivacyRepository: PrivacyRepository {
                 roles = ',', external_id = NULL, deleted_at = \(bind: now.millisecondsSince1970)
             WHERE id = \(bind: u)
             """).run()
-        try await sql.raw("UPDATE sessions SET revoked_at = \(bind: now.millisecondsSince1970) WHERE user_id = \(bind: u) AND revoked_at IS NULL").run()
         for statement: SQLQueryString in [
             "DELETE FROM document_views WHERE document_id IN (SELECT id FROM sealed_documents WHERE owner_id = \(bind: u))",
             "DELETE FROM verifications WHERE user_id = \(bind: u)",

@@ -56,6 +56,12 @@ public struct DemoSeeder: Sendable {
                 "rating log: \(head.treeSize) entries (every published rating, and Lotus Tea House's reply to its newest) under a signed tree head (/v1/log/tree-head); audit it with `fiducia log verify --server http://127.0.0.1:8080 --user \(lotus.id)`"
             )
             created += try await seedTransparency()
+            // A drill three weeks ago: incident mode on for two hours, then off (both audited).
+            let admin = Principal.user(users["admin"]!, session: SessionID("ses_demo_admin"))
+            let drill = services.clock.now().addingTimeInterval(-21 * 86_400)
+            _ = try await services.at(ManualClock(drill)).incidents.start(reason: "Drill: practising our response to a leaked staff password.", by: admin)
+            _ = try await services.at(ManualClock(drill.addingTimeInterval(7_200))).incidents.end(by: admin)
+            created.append("incident mode: a two-hour drill three weeks ago in the history at /admin/incident (as admin); switching it on pauses payouts and new orders, signs everyone out and puts a banner on every page")
             let (events, _) = try await services.audit.verify()
             created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; `fiducia audit verify`)")
             created.append("your data: /privacy shows each person the privacy notice they accepted, what Fiducia holds about them, a ZIP of all of it, and account deletion (GET /v1/me/data-export, DELETE /v1/users/me)")

@@ -41,6 +41,7 @@ public struct EscrowService: Sendable {
         let id: OrderID = ids.make()
         let settings = settings
         return try await store.write { repositories in
+            try await IncidentService.requireNone("new orders", in: repositories)
             guard let seller = try await repositories.users.find(request.sellerID), seller.has(.seller) else {
                 throw EscrowError.sellerNotFound
             }

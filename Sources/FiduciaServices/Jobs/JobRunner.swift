@@ -155,6 +155,12 @@ public final class JobRunner: Service, Sendable {
         } catch is JobLeaseLost {
             logger.warning("job lease lost; another server took it over", metadata: ["job": "\(job.id)"])
             return false
+        } catch let deferred as JobDeferred {
+            // Not a failure: the job waits, and the wait does not use up its attempts.
+            try? await store.write {
+                try await $0.jobs.postpone(job.id, owner: owner, until: now.addingTimeInterval(deferred.seconds), reason: deferred.reason)
+            }
+            return false
         } catch {
             let retryAt: Date? =
                 job.attempts >= maximumAttempts ? nil : now.addingTimeInterval(min(3600, 15 * pow(2, Double(job.attempts))))
@@ -168,6 +174,13 @@ public final class JobRunner: Service, Sendable {
             return false
         }
     }
+}
+
+/// Thrown by a job that cannot run yet for a reason that is not its fault (incident mode): it is
+/// tried again after `seconds`, without counting as a failed attempt.
+struct JobDeferred: Error {
+    let seconds: TimeInterval
+    let reason: String
 }
 
 /// Thrown inside a job's transaction when this server's lease on the job has passed to another

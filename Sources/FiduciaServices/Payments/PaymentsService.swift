@@ -106,6 +106,7 @@ public struct PaymentsService: Sendable {
         let now = clock.now()
         let payout = Payout(id: ids.make(), userID: user.id, currency: currency, amountMinor: amountMinor, destination: destination, createdAt: now)
         try await store.write { repositories in
+            try await IncidentService.requireNone("payouts", in: repositories)
             try await ledger.requireWithdrawable(amountMinor, of: user.id, currency: currency, alsoLocking: [.platform(.external)], in: repositories, now: now)
             try await repositories.payments.insertPayout(payout)
             try await ledger.execute([
@@ -143,6 +144,10 @@ public struct PaymentsService: Sendable {
         try await store.commitRequestWrites()
         guard let payout = try await store.read({ try await $0.payments.payout(id, lock: false) }), payout.status == .pending, payout.submittedAt == nil else {
             return nil
+        }
+        // A payout asked for just before an incident waits, held, until the incident ends.
+        if let incident = try await store.read({ try await $0.incidents.active() }) {
+            throw JobDeferred(seconds: 60, reason: "incident mode: \(incident.reason)")
         }
         return try await provider.payout(PayoutRequest(payoutID: payout.id, amountMinor: payout.amountMinor, currency: payout.currency, destination: payout.destination))
     }

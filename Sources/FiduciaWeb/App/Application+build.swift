@@ -46,7 +46,7 @@ public func buildRouter(
     let operations = try DeclaredOperations(document: OpenAPIDocument.yaml())
     router.middlewares.add(DeclaredMethodsMiddleware(operations: operations))
     router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
-    router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts))
+    router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts, incidents: services.incidents))
     router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration, operations: operations))
     router.middlewares.add(LocationHeaderMiddleware())
 
@@ -65,6 +65,7 @@ public func buildRouter(
     LearnPages(site: site).register(on: router)
     PrivacyPages(site: site).register(on: router)
     TransparencyPages(site: site).register(on: router)
+    IncidentPages(site: site).register(on: router)
     VerificationReviewPages(site: site).register(on: router)
     CertifierPages(site: site).register(on: router)
     MessagePages(site: site).register(on: router)

@@ -11,6 +11,8 @@ public struct RequestScope: Sendable {
     public var logger: Logger
     /// The client's IP address (the peer of the connection), when known.
     public var clientAddress: String? = nil
+    /// Incident mode, when it is on (pages show a banner).
+    public var incident: Incident? = nil
 
     @TaskLocal public static var current = RequestScope(requestID: "none", principal: .anonymous, logger: Logger(label: "fiducia"))
 }

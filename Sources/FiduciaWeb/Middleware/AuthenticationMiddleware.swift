@@ -6,8 +6,11 @@ import Logging
 
 /// Works out who is asking. The API authenticates with `Authorization: Bearer …` only (never with
 /// cookies, so a malicious site cannot make a browser call the API); pages use the session cookie.
+///
+/// Pages also learn here whether incident mode is on, for the banner every page shows.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let accounts: AccountService
+    let incidents: IncidentService
     static var sessionCookieName: String { "fiducia_session" }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -23,10 +26,11 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
                     onBehalfOf: request.headers[.onBehalfOf]
                 )
             }
-        } else if let token = request.cookies[Self.sessionCookieName]?.value,
-            let principal = try await accounts.authenticate(cookie: token)
-        {
-            scope.principal = principal
+        } else {
+            if let token = request.cookies[Self.sessionCookieName]?.value, let principal = try await accounts.authenticate(cookie: token) {
+                scope.principal = principal
+            }
+            scope.incident = try await incidents.current()
         }
         if let user = scope.principal.actingUser {
             scope.logger[metadataKey: "user_id"] = .string(user.id.rawValue)

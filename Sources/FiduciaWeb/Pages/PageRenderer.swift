@@ -10,6 +10,8 @@ struct PageView<Page>: Sendable where Page: Sendable {
     let viewer: ViewerView?
     let csrfToken: String
     let notice: String?
+    /// What the operators say about an incident in progress, on every page.
+    let incident: String?
     let page: Page
 }
 
@@ -61,6 +63,7 @@ public struct PageRenderer: Sendable {
             viewer: RequestScope.current.principal.actingUser.map(ViewerView.init),
             csrfToken: token,
             notice: notice ?? Notices.message(for: request.uri.queryParameters["notice"].map(String.init)),
+            incident: RequestScope.current.incident.map(\.reason),
             page: page
         )
         guard let html = library.render(view, withTemplate: template) else {
@@ -116,6 +119,8 @@ enum Notices {
         case "privacy-accepted": "Thank you: the privacy notice in force is accepted."
         case "feedback-received": "Thank you. Your feedback reached the moderators; nothing about you was kept with it."
         case "feedback-read": "Marked as read."
+        case "incident-started": "Incident mode is on: payouts and new orders are paused, and everyone else was signed out."
+        case "incident-ended": "Incident mode is off: payouts and new orders resume."
         case "account-deleted": "Your account is deleted. Thank you for having traded here."
         case "order-created": "Order created. Check the seller and the terms, then pay: your money is held in escrow."
         case "paid": "Paid. Your money is held in escrow until you confirm receipt."
