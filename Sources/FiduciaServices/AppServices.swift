@@ -40,6 +40,7 @@ public struct AppServices: Sendable {
     public let transparencyReports: TransparencyReportService
     public let privacy: PrivacyService
     public let incidents: IncidentService
+    public let rules: RulesService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -117,6 +118,7 @@ public struct AppServices: Sendable {
         self.transparencyReports = TransparencyReportService(store: store, clock: clock, trust: trust)
         self.privacy = PrivacyService(store: store, clock: clock, blobs: blobs)
         self.incidents = IncidentService(store: store, clock: clock, random: random)
+        self.rules = RulesService(clock: clock)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

@@ -83,7 +83,7 @@ struct HardeningTests {
             for (method, path, allow) in [
                 (HTTPRequest.Method.patch, "/v1/orders", "GET, POST"),
                 (.delete, "/v1/orders/ord_123", "GET"),
-                (.put, "/v1/users/me", "GET"),
+                (.put, "/v1/users/me", "DELETE, GET"),
             ] {
                 let signedIn = try await web.request(method, path, token: token)
                 #expect(signedIn.status == .methodNotAllowed, "\(method) \(path): \(signedIn.text)")

@@ -209,6 +209,9 @@ public struct Order: Sendable, Equatable, IdentifierPrefixed {
     /// (Disputes set it; see the disputes feature.)
     public var escrowFrozen: Bool
     public var timeline: [OrderEvent]
+    /// The versions of the published trade rules and after-sales templates in force when the order
+    /// was created (F2); nil for orders from before rules were versioned.
+    public var rulesVersions: RulesVersions?
 
     public init(
         id: OrderID, buyerID: UserID, sellerID: UserID, currency: Currency, items: [LineItem], totalMinor: Int64,

@@ -54,6 +54,7 @@ struct SQLOrderRepository: OrderRepository {
         var timeline: [OrderEvent]
         var paymentReference: String?
         var refundCount: Int?
+        var rulesVersions: RulesVersions?
     }
 
     static let columns = """
@@ -78,7 +79,7 @@ struct SQLOrderRepository: OrderRepository {
     private func details(_ order: Order) throws -> String {
         let details = Details(
             items: order.items, policy: order.policy, shipment: order.shipment, refundRequest: order.refundRequest,
-            timeline: order.timeline, paymentReference: order.paymentReference, refundCount: order.refundCount
+            timeline: order.timeline, paymentReference: order.paymentReference, refundCount: order.refundCount, rulesVersions: order.rulesVersions
         )
         return String(decoding: try Self.encoder.encode(details), as: UTF8.self)
     }
@@ -218,7 +219,7 @@ struct SQLOrderRepository: OrderRepository {
 
     static func order(_ row: any SQLRow) throws -> Order {
         let details = try decoder.decode(Details.self, from: Data(try row.string("details").utf8))
-        return Order(
+        var order = Order(
             id: OrderID(try row.string("id")),
             buyerID: UserID(try row.string("buyer_id")),
             sellerID: UserID(try row.string("seller_id")),
@@ -246,5 +247,7 @@ struct SQLOrderRepository: OrderRepository {
             escrowFrozen: try row.int("escrow_frozen") != 0,
             timeline: details.timeline
         )
+        order.rulesVersions = details.rulesVersions
+        return order
     }
 }

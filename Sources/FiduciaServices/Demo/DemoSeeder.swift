@@ -56,6 +56,9 @@ public struct DemoSeeder: Sendable {
                 "rating log: \(head.treeSize) entries (every published rating, and Lotus Tea House's reply to its newest) under a signed tree head (/v1/log/tree-head); audit it with `fiducia log verify --server http://127.0.0.1:8080 --user \(lotus.id)`"
             )
             created += try await seedTransparency()
+            if let trade = services.rules.inForce(RulesVersions.tradeDocument) {
+                created.append("rules: the trade rules (version \(trade.version), in force since \(trade.effective); /rules/trade/diff shows what changed) and the after-sales templates at /rules; every order names the versions it was made under")
+            }
             // A drill three weeks ago: incident mode on for two hours, then off (both audited).
             let admin = Principal.user(users["admin"]!, session: SessionID("ses_demo_admin"))
             let drill = services.clock.now().addingTimeInterval(-21 * 86_400)

@@ -52,13 +52,14 @@ public struct EscrowService: Sendable {
             guard buyerStanding.mayBuy else { throw StandingError(standing: buyerStanding, activity: "buy") }
             let policy = try await repositories.orders.policy(seller: seller.id)
             let payBy = now.addingTimeInterval(settings.paymentWindowSeconds)
-            let order = Order(
+            var order = Order(
                 id: id, buyerID: buyer.id, sellerID: seller.id, currency: currency,
                 items: request.items.map { LineItem(title: $0.title.trimmingWhitespace(), quantity: $0.quantity, unitPriceMinor: $0.unitPriceMinor) },
                 totalMinor: total, policy: policy, feeBasisPoints: settings.feeBasisPoints, fundShareBasisPoints: settings.fundShareBasisPoints,
                 createdAt: now, payBy: payBy,
                 timeline: [OrderEvent(at: now, kind: .created, actor: buyer.id, detail: "Order of \(Money.format(total, currency)) created by the buyer.")]
             )
+            order.rulesVersions = RulesVersions.inForce(RulesService.shipped, at: now)
             try await repositories.orders.insert(order, now: now)
             try await schedule([.schedule(.expireUnpaid, dueAt: payBy)], for: order, in: repositories, now: now)
             return order

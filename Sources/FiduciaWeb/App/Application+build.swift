@@ -66,6 +66,7 @@ public func buildRouter(
     PrivacyPages(site: site).register(on: router)
     TransparencyPages(site: site).register(on: router)
     IncidentPages(site: site).register(on: router)
+    RulesPages(site: site).register(on: router)
     VerificationReviewPages(site: site).register(on: router)
     CertifierPages(site: site).register(on: router)
     MessagePages(site: site).register(on: router)

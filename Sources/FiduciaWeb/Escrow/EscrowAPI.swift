@@ -206,7 +206,8 @@ extension Components.Schemas.Order {
             returnDeadline: order.returnDeadline,
             closedAt: order.closedAt,
             timeline: order.timeline.map { .init(at: $0.at, kind: $0.kind.rawValue, actorId: $0.actor?.rawValue, detail: $0.detail) },
-            createdAt: order.createdAt
+            createdAt: order.createdAt,
+            rulesVersions: order.rulesVersions.map { .init(trade: $0.trade, afterSales: $0.afterSales) }
         )
     }
 }

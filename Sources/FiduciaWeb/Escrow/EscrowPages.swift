@@ -155,6 +155,8 @@ struct EscrowPages: Sendable {
         struct OrderView: Sendable {
             let id, statusLabel, statusClass, escrowState, escrowSummary, total, fee, sellerNet, buyerName, sellerName, policyText: String
             let sellerProfileURL: String?
+            /// The published rules the order was made under, with links.
+            let rules: RulesLink?
             let payByText, confirmByText, returnDeadlineText, refundRequestText: String?
             let items: [Item]
             let shipment: ShipmentView?
@@ -174,6 +176,7 @@ struct EscrowPages: Sendable {
         }
         struct ExperienceSection: Sendable { let sharedText, sharedOn: String?; let canShare: Bool }
         struct DisputeLink: Sendable { let id, statusLabel, reason: String }
+        struct RulesLink: Sendable { let trade, afterSales: Int }
         struct Choice: Sendable { let value, label: String }
         let order: OrderView
     }
@@ -251,6 +254,7 @@ struct EscrowPages: Sendable {
             sellerName: users[order.sellerID]?.displayName ?? order.sellerID.rawValue,
             policyText: policyText,
             sellerProfileURL: "/merchants/\(order.sellerID)",
+            rules: order.rulesVersions.map { .init(trade: $0.trade, afterSales: $0.afterSales) },
             payByText: order.status == .created ? PageFormat.dateTime(order.payBy) : nil,
             confirmByText: order.status == .shipped && order.refundRequest == nil ? order.confirmBy.map(PageFormat.dateTime) : nil,
             returnDeadlineText: order.status == .completed && withinReturns ? order.returnDeadline.map(PageFormat.dateTime) : nil,
