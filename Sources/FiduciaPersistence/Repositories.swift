@@ -37,6 +37,7 @@ public struct Repositories: Sendable {
     public let transparency: any TransparencyRepository
     public let privacy: any PrivacyRepository
     public let incidents: any IncidentRepository
+    public let customerCare: any CustomerCareRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -74,6 +75,7 @@ public struct Repositories: Sendable {
         self.transparency = SQLTransparencyRepository(sql: sql)
         self.privacy = SQLPrivacyRepository(sql: sql, kind: kind)
         self.incidents = SQLIncidentRepository(sql: sql)
+        self.customerCare = SQLCustomerCareRepository(sql: sql)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

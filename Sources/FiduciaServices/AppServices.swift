@@ -41,6 +41,7 @@ public struct AppServices: Sendable {
     public let privacy: PrivacyService
     public let incidents: IncidentService
     public let rules: RulesService
+    public let customerCare: CustomerCareService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -119,6 +120,7 @@ public struct AppServices: Sendable {
         self.privacy = PrivacyService(store: store, clock: clock, blobs: blobs)
         self.incidents = IncidentService(store: store, clock: clock, random: random)
         self.rules = RulesService(clock: clock)
+        self.customerCare = CustomerCareService(store: store, clock: clock, random: random)
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).

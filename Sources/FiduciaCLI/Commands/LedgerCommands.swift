@@ -28,10 +28,11 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
-            let report = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
-                try await services.ledger.verify { checked in
+            let (report, points) = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
+                let report = try await services.ledger.verify { checked in
                     if checked % 50_000 == 0, checked > 0 { progress("checked \(checked) transfers…") }
                 }
+                return (report, try await services.customerCare.verify())
             }
             say("checked \(report.transfersChecked) transfers and \(report.accountsChecked) accounts")
             for currency in report.totals.keys.sorted() {
@@ -40,11 +41,13 @@ struct LedgerCommand: AsyncParsableCommand {
                     + "fees \(Money.format(totals.feesMinor, currency)); guarantee fund \(Money.format(totals.guaranteeFundMinor, currency)) "
                     + "(+ \(Money.format(totals.guaranteeClaimsMinor, currency)) owed by sellers); users \(Money.format(totals.userBalancesMinor, currency))")
             }
-            if report.isClean {
-                say("ledger OK: every invariant holds")
+            // Loyalty points are not money, but they are kept the same way and checked here too.
+            for problem in points { say("VIOLATION loyalty-points: \(problem)") }
+            if report.isClean, points.isEmpty {
+                say("ledger OK: every invariant holds (money, and the loyalty points ledger)")
             } else {
                 for finding in report.findings { say("VIOLATION \(finding.code.rawValue): \(finding.message)") }
-                say("ledger BROKEN: \(report.findings.count) violation(s)")
+                say("ledger BROKEN: \(report.findings.count + points.count) violation(s)")
                 throw ExitCode(1)
             }
         }

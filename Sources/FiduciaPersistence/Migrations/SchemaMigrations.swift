@@ -20,6 +20,7 @@ public enum SchemaMigrations {
         feedbackAndReports,
         dataRights,
         incidents,
+        customerCare,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -1044,6 +1045,46 @@ public enum SchemaMigrations {
                 open INTEGER UNIQUE
             )
             """,
+        ]
+    }
+
+    /// Merchants' service commitments and loyalty programmes, and the points ledger: each entry
+    /// moves points from one account of a merchant's programme to another (`issued:<seller>`,
+    /// `member:<seller>:<buyer>`); points never touch the money ledger.
+    static let customerCare = Migration(version: 20, name: "service commitments, loyalty points") { _ in
+        [
+            """
+            CREATE TABLE service_commitments (
+                seller_id TEXT PRIMARY KEY REFERENCES users (id),
+                answer_within_hours INTEGER,
+                ship_within_hours INTEGER,
+                since BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE loyalty_programmes (
+                seller_id TEXT PRIMARY KEY REFERENCES users (id),
+                points_per_unit INTEGER NOT NULL,
+                levels TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE loyalty_entries (
+                id TEXT PRIMARY KEY,
+                seller_id TEXT NOT NULL REFERENCES users (id),
+                debit_account TEXT NOT NULL,
+                credit_account TEXT NOT NULL,
+                points BIGINT NOT NULL CHECK (points > 0),
+                rate INTEGER NOT NULL,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                reason TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX loyalty_entries_order ON loyalty_entries (order_id)",
+            "CREATE INDEX loyalty_entries_credit ON loyalty_entries (credit_account)",
+            "CREATE INDEX loyalty_entries_debit ON loyalty_entries (debit_account)",
         ]
     }
 }

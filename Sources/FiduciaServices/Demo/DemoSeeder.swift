@@ -42,6 +42,17 @@ public struct DemoSeeder: Sendable {
         // The demo marketplace has been running for about seven months: people joined then.
         let joined = services.at(ManualClock(services.clock.now().addingTimeInterval(-200 * 86_400)))
         let users = try await DemoSeeder(services: joined).seedPeople(progress: progress, created: &created)
+        if !created.isEmpty {
+            // Lotus made its promises and opened its loyalty programme when it joined, so its
+            // whole history counts.
+            let lotus = Principal.user(users["lotus"]!, session: SessionID("ses_demo_lotus"))
+            _ = try await joined.customerCare.setCommitments(answerWithinHours: 24, shipWithinHours: 48, by: lotus)
+            _ = try await joined.customerCare.setProgramme(pointsPerUnit: 1, levels: [
+                .init(name: "Tea friend", minimumPoints: 0, benefit: "A sample of the season's tea in every parcel"),
+                .init(name: "Connoisseur", minimumPoints: 100, benefit: "Free shipping"),
+                .init(name: "Patron", minimumPoints: 300, benefit: "10% off and first taste of new harvests"),
+            ], by: lotus)
+        }
         try await seedTrades(users, progress: progress, created: &created)
         if !created.isEmpty {
             // Lotus answers its newest rating in public; the reply is logged like the ratings.
@@ -56,6 +67,11 @@ public struct DemoSeeder: Sendable {
                 "rating log: \(head.treeSize) entries (every published rating, and Lotus Tea House's reply to its newest) under a signed tree head (/v1/log/tree-head); audit it with `fiducia log verify --server http://127.0.0.1:8080 --user \(lotus.id)`"
             )
             created += try await seedTransparency()
+            if let report = try await services.customerCare.commitments(of: users["lotus"]!.id), let shipping = report.shipping?.percent {
+                let points = try await services.customerCare.memberships(by: .user(users["alice"]!, session: SessionID("ses_demo_alice")))
+                    .first { $0.seller.id == users["lotus"]!.id }
+                created.append("customer care: Lotus Tea House promises to ship within 48 hours (kept \(shipping)% in 90 days) and runs a loyalty programme; Alice has \(points?.points ?? 0) points there (\(points?.level.name ?? "none"), see /loyalty as Alice)")
+            }
             if let trade = services.rules.inForce(RulesVersions.tradeDocument) {
                 created.append("rules: the trade rules (version \(trade.version), in force since \(trade.effective); /rules/trade/diff shows what changed) and the after-sales templates at /rules; every order names the versions it was made under")
             }

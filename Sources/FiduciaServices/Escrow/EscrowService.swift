@@ -202,6 +202,8 @@ public struct EscrowService: Sendable {
         let transition = try EscrowMachine.apply(action, to: order, by: actor, at: now, settings: settings, positions: positions)
         try await ledger.execute(transition.money, currency: order.currency, orderID: order.id, in: repositories, now: now)
         try await repositories.orders.update(transition.order, now: now)
+        // Loyalty points follow the money: earned on completion, taken back with a later refund.
+        try await CustomerCareService.settlePoints(for: transition.order, previous: order, in: repositories, now: now, ids: ids)
         try await schedule(transition.timeouts, for: order, in: repositories, now: now)
         try await carryOut(transition.effects, for: order, in: repositories, now: now)
         try await WebhookService.publish(.orderChanged, subjectID: order.id.rawValue, data: OrderEventData(transition.order, previous: order.status, action: action.kind),

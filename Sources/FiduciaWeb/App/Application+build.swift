@@ -67,6 +67,7 @@ public func buildRouter(
     TransparencyPages(site: site).register(on: router)
     IncidentPages(site: site).register(on: router)
     RulesPages(site: site).register(on: router)
+    CustomerCarePages(site: site).register(on: router)
     VerificationReviewPages(site: site).register(on: router)
     CertifierPages(site: site).register(on: router)
     MessagePages(site: site).register(on: router)

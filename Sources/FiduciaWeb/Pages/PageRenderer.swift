@@ -119,6 +119,8 @@ enum Notices {
         case "privacy-accepted": "Thank you: the privacy notice in force is accepted."
         case "feedback-received": "Thank you. Your feedback reached the moderators; nothing about you was kept with it."
         case "feedback-read": "Marked as read."
+        case "commitments-saved": "Your service commitments are published; measuring starts now."
+        case "loyalty-saved": "Your loyalty programme is saved. Orders completed from now on earn points at this rate."
         case "incident-started": "Incident mode is on: payouts and new orders are paused, and everyone else was signed out."
         case "incident-ended": "Incident mode is off: payouts and new orders resume."
         case "account-deleted": "Your account is deleted. Thank you for having traded here."

@@ -64,6 +64,8 @@ struct TrustPages: Sendable {
         var verified: [String] = []
         var seals: [SealRow] = []
         var network: NetworkPanel?
+        /// Service commitments with their record, and the loyalty programme (F6).
+        var care: CustomerCarePages.Panel?
     }
 
     /// The viewer's network's view of the merchant, and what the viewer can do about them (E1–E3).
@@ -163,6 +165,7 @@ struct TrustPages: Sendable {
         if let viewer, viewer.id != id {
             view.network = try await networkPanel(merchant: id, viewer: viewer.id, back: request.uri.path)
         }
+        view.care = try await CustomerCarePages(site: site).panel(for: id)
         return site.renderer.render("merchant", page: view, request: request)
     }
 
