@@ -38,6 +38,7 @@ public struct Repositories: Sendable {
     public let privacy: any PrivacyRepository
     public let incidents: any IncidentRepository
     public let customerCare: any CustomerCareRepository
+    public let fraudFeed: any FraudFeedRepository
     let sql: any SQLDatabase
 
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
@@ -76,6 +77,7 @@ public struct Repositories: Sendable {
         self.privacy = SQLPrivacyRepository(sql: sql, kind: kind)
         self.incidents = SQLIncidentRepository(sql: sql)
         self.customerCare = SQLCustomerCareRepository(sql: sql)
+        self.fraudFeed = SQLFraudFeedRepository(sql: sql)
     }
 
     /// Runs `body` inside a savepoint of the current transaction: if it throws, its writes are

@@ -42,6 +42,7 @@ public struct AppServices: Sendable {
     public let incidents: IncidentService
     public let rules: RulesService
     public let customerCare: CustomerCareService
+    public let fraudFeed: FraudFeedService
     let sandbox: SandboxPaymentProvider
     let cardCharges: CardCharges
 
@@ -121,6 +122,9 @@ public struct AppServices: Sendable {
         self.incidents = IncidentService(store: store, clock: clock, random: random)
         self.rules = RulesService(clock: clock)
         self.customerCare = CustomerCareService(store: store, clock: clock, random: random)
+        self.fraudFeed = FraudFeedService(
+            store: store, clock: clock, random: random, settings: settings.fraudFeed, issuer: settings.publicURL, signingKey: vault.signingKey, logger: logger
+        )
     }
 
     /// The same services seen from another clock (the demo writes its history in the past).
@@ -158,7 +162,7 @@ public struct AppServices: Sendable {
     var jobHandlers: [JobHandler] {
         let payments = payments
         let escrow = escrow
-        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob, ratingLog.treeHeadJob, transparencyReports.job] + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
+        return [Housekeeping.handler(settings: settings), mail.deliveryJob, identity.expiryJob, ratingLog.treeHeadJob, transparencyReports.job] + fraudFeed.jobHandlers + escrow.jobHandlers + ratings.jobHandlers + credit.jobHandlers + disputes.jobHandlers + [
             webhooks.deliveryJob,
             sandbox.webhookJob { event, repositories, now in try await payments.apply(event, in: repositories, now: now) },
             payments.submitPayoutJob,
@@ -169,5 +173,6 @@ public struct AppServices: Sendable {
 
     var recurringJobs: [RecurringJob] {
         [Housekeeping.recurring, CreditService.monthly, IdentityService.expiryRecurring, RatingLogService.treeHeadRecurring, TransparencyReportService.monthly]
+            + (settings.fraudFeed.key == nil ? [] : FraudFeedService.recurring(pullMinutes: settings.fraudFeed.pullMinutes))
     }
 }

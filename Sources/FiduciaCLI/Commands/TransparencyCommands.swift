@@ -186,3 +186,47 @@ struct ListReports: AsyncParsableCommand {
         print(TransparencyReport.csv(reports), terminator: "")
     }
 }
+
+struct FraudFeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fraud-feed",
+        abstract: "The fraud feed shared with partner platforms (servers do both steps on a schedule).",
+        subcommands: [PublishFraudFeed.self, PullFraudFeed.self]
+    )
+}
+
+struct PublishFraudFeed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "publish", abstract: "List every account whose fraud became final in this instance's feed now.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        guard configuration.settings.fraudFeed.key != nil else { say("FIDUCIA_FRAUD_FEED_KEY is not set: nothing is published"); throw ExitCode(1) }
+        let added = try await Runtime.withServices(configuration, logger: Logger(label: "fiducia.fraud-feed")) { try await $0.fraudFeed.publishProven() }
+        say("\(added) new entr\(added == 1 ? "y" : "ies") in the feed")
+    }
+}
+
+struct PullFraudFeed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull every partner's feed now, check its signature, and report matches with this instance's users.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        guard configuration.settings.fraudFeed.key != nil, !configuration.settings.fraudFeed.partners.isEmpty else {
+            say("set FIDUCIA_FRAUD_FEED_KEY and FIDUCIA_FRAUD_FEED_PARTNERS first")
+            throw ExitCode(1)
+        }
+        let (reports, matches) = try await Runtime.withServices(configuration, logger: Logger(label: "fiducia.fraud-feed")) { try await $0.fraudFeed.pull() }
+        for report in reports {
+            say(report.problem.map { "\(report.partner): REFUSED, \($0)" } ?? "\(report.partner): \(report.entries) entries, signature verified")
+        }
+        for match in matches {
+            say("MATCH: user \(match.userID) matches \(match.partner)'s entry \(match.entryID) on \(match.kinds.map(\.rawValue).joined(separator: ", ")) (\(match.reason), final \(match.date))")
+        }
+        say("\(matches.count) new match\(matches.count == 1 ? "" : "es")")
+        if reports.contains(where: { $0.problem != nil }) { throw ExitCode(1) }
+    }
+}

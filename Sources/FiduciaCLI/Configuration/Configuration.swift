@@ -152,6 +152,15 @@ struct Configuration: Sendable {
             meaning: #"OpenID Connect providers for "Sign in with …", as JSON: [{"id":"acme","name":"Acme","issuer":"https://id.acme.example","clientId":"…","clientSecret":"…"}]; register <public URL>/auth/<id>/callback with each"#) {
             $0.settings.signInProviders = try signInProviders($1)
         },
+        Key(name: "FIDUCIA_FRAUD_FEED_KEY", defaultValue: "",
+            meaning: "The secret partner platforms share to hash e-mails, phones and document numbers in the fraud feed (at least 32 characters); empty: no feed is published or matched") {
+            guard $1.isEmpty || $1.count >= 32 else { throw ConfigurationError.invalid("FIDUCIA_FRAUD_FEED_KEY", "shorter than 32 characters") }
+            $0.settings.fraudFeed.key = $1.isEmpty ? nil : $1
+        },
+        Key(name: "FIDUCIA_FRAUD_FEED_PARTNERS", defaultValue: "",
+            meaning: #"Partner platforms whose fraud feeds are pulled every 15 minutes, as JSON: [{"name":"Other Market","url":"https://trust.other.example","publicKey":"<base64 Ed25519, from its /v1/fraud-feed>"}]"#) {
+            $0.settings.fraudFeed.partners = try fraudFeedPartners($1)
+        },
         Key(name: "FIDUCIA_EXCHANGE_RATES", defaultValue: "",
             meaning: "Rates into the reference currency, e.g. USD=0.92,GBP=1.17 (deposits in other currencies do not count)") {
             do {
@@ -209,6 +218,22 @@ struct Configuration: Sendable {
                 issuer.scheme == "https" || (issuer.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host))
             else { throw ConfigurationError.invalid("FIDUCIA_SIGN_IN_PROVIDERS", "provider \"\(entry.id)\"") }
             return SignInProvider(id: entry.id, name: entry.name, issuer: entry.issuer, clientID: entry.clientId, clientSecret: entry.clientSecret)
+        }
+    }
+
+    static func fraudFeedPartners(_ text: String) throws -> [FraudFeedPartner] {
+        struct Entry: Decodable { let name, url, publicKey: String }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        guard let entries = try? JSONDecoder().decode([Entry].self, from: Data(text.utf8)) else {
+            throw ConfigurationError.invalid("FIDUCIA_FRAUD_FEED_PARTNERS", "not a JSON list of {name, url, publicKey}")
+        }
+        var seen: Set<String> = []
+        return try entries.map { entry in
+            guard (1...60).contains(entry.name.count), seen.insert(entry.name).inserted, let url = URL(string: entry.url), let host = url.host,
+                url.scheme == "https" || (url.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host)),
+                Data(base64Encoded: entry.publicKey)?.count == 32
+            else { throw ConfigurationError.invalid("FIDUCIA_FRAUD_FEED_PARTNERS", "partner \"\(entry.name)\"") }
+            return FraudFeedPartner(name: entry.name, url: entry.url.hasSuffix("/") ? String(entry.url.dropLast()) : entry.url, publicKey: entry.publicKey)
         }
     }
 

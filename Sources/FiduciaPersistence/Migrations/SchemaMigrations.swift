@@ -21,6 +21,7 @@ public enum SchemaMigrations {
         dataRights,
         incidents,
         customerCare,
+        fraudFeed,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -1085,6 +1086,61 @@ public enum SchemaMigrations {
             "CREATE INDEX loyalty_entries_order ON loyalty_entries (order_id)",
             "CREATE INDEX loyalty_entries_credit ON loyalty_entries (credit_account)",
             "CREATE INDEX loyalty_entries_debit ON loyalty_entries (debit_account)",
+        ]
+    }
+
+    /// The fraud feed shared with partner platforms (D6): the entries this instance publishes
+    /// (keyed hashes only), what partners published, this instance's users' keyed hashes under the
+    /// shared key (`key_id` names the key, so a new key rehashes), and the matches found.
+    static let fraudFeed = Migration(version: 21, name: "fraud feed") { _ in
+        [
+            """
+            CREATE TABLE fraud_feed_entries (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL UNIQUE REFERENCES users (id),
+                email_hash TEXT,
+                phone_hash TEXT,
+                document_hash TEXT,
+                reason TEXT NOT NULL,
+                listed_on TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE fraud_feed_hashes (
+                user_id TEXT NOT NULL REFERENCES users (id),
+                kind TEXT NOT NULL,
+                hash TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                PRIMARY KEY (user_id, kind)
+            )
+            """,
+            "CREATE INDEX fraud_feed_hashes_hash ON fraud_feed_hashes (hash)",
+            """
+            CREATE TABLE fraud_feed_received (
+                partner TEXT NOT NULL,
+                entry_id TEXT NOT NULL,
+                email_hash TEXT,
+                phone_hash TEXT,
+                document_hash TEXT,
+                reason TEXT NOT NULL,
+                listed_on TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                PRIMARY KEY (partner, entry_id)
+            )
+            """,
+            """
+            CREATE TABLE fraud_feed_matches (
+                partner TEXT NOT NULL,
+                entry_id TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                kinds TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                listed_on TEXT NOT NULL,
+                matched_at BIGINT NOT NULL,
+                PRIMARY KEY (partner, entry_id, user_id)
+            )
+            """,
         ]
     }
 }

@@ -38,8 +38,39 @@ public struct ServiceSettings: Sendable, Equatable {
     public var publicURL = "http://127.0.0.1:8080"
     /// OpenID providers people may sign in with (E5).
     public var signInProviders: [SignInProvider] = []
+    /// The fraud feed shared with partner platforms (D6).
+    public var fraudFeed = FraudFeedSettings()
 
     public init() {}
+}
+
+/// The fraud feed: the key partners share for hashing identifiers (none: nothing is published or
+/// matched), and the partners whose feeds are pulled, each with the Ed25519 key it signs with.
+public struct FraudFeedSettings: Sendable, Equatable {
+    public var key: String?
+    public var partners: [FraudFeedPartner] = []
+    /// How often partners' feeds are pulled.
+    public var pullMinutes = 15
+
+    public init(key: String? = nil, partners: [FraudFeedPartner] = []) {
+        self.key = key
+        self.partners = partners
+    }
+}
+
+public struct FraudFeedPartner: Sendable, Equatable {
+    /// A short name, shown to moderators with each match.
+    public let name: String
+    /// The partner's base URL; its feed is at `<url>/v1/fraud-feed`.
+    public let url: String
+    /// Base64 of the partner's Ed25519 public key, pinned.
+    public let publicKey: String
+
+    public init(name: String, url: String, publicKey: String) {
+        self.name = name
+        self.url = url
+        self.publicKey = publicKey
+    }
 }
 
 /// An OpenID Connect provider registered for this Fiducia: its issuer (discovery starts there) and

@@ -286,7 +286,10 @@ struct TrustPages: Sendable {
 
     struct AlertsView: Sendable {
         struct Alert: Sendable { let id, name: String; let riskPercent: Int; let reasons: [String] }
+        struct PartnerMatch: Sendable { let id, name, partner, matched, reason, date, at: String }
         let alerts: [Alert]
+        /// Users that partner platforms' fraud feeds name (D6).
+        let partnerMatches: [PartnerMatch]
     }
 
     private func fraudAlerts(_ request: Request) async throws -> Response {
@@ -294,11 +297,18 @@ struct TrustPages: Sendable {
         _ = try site.principal.requireRole(.moderator, .admin)
         try await services.trust.sync()
         let alerts = try await services.trust.moderationAlerts().prefix(200)
-        let users = try await services.accounts.users(alerts.map(\.user))
-        let view = AlertsView(alerts: alerts.map { alert in
-            .init(id: alert.user.rawValue, name: users[alert.user]?.displayName ?? alert.user.rawValue,
-                  riskPercent: Int((alert.assessment.risk * 100).rounded()), reasons: alert.assessment.reasons.map(\.explanation))
-        })
+        let matches = try await services.fraudFeed.matches(by: site.principal)
+        let users = try await services.accounts.users(alerts.map(\.user) + matches.map(\.userID))
+        let view = AlertsView(
+            alerts: alerts.map { alert in
+                .init(id: alert.user.rawValue, name: users[alert.user]?.displayName ?? alert.user.rawValue,
+                      riskPercent: Int((alert.assessment.risk * 100).rounded()), reasons: alert.assessment.reasons.map(\.explanation))
+            },
+            partnerMatches: matches.map { match in
+                .init(id: match.userID.rawValue, name: users[match.userID]?.displayName ?? match.userID.rawValue, partner: match.partner,
+                      matched: match.kinds.map(\.rawValue).joined(separator: ", "), reason: match.reason, date: match.date, at: PageFormat.dateTime(match.matchedAt))
+            }
+        )
         return site.renderer.render("fraud-alerts", page: view, request: request)
     }
 }
