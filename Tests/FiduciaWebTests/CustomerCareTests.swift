@@ -27,7 +27,8 @@ struct CustomerCareTests {
             let buyer = try await web.user("alice")
             #expect(try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"shipWithinHours":24}"#, token: buyer.token).status == .forbidden)
             #expect(try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"shipWithinHours":0}"#, token: seller.token).status == .badRequest)
-            #expect(try await web.request(.get, "/v1/users/\(seller.id)/service-commitments").status == .notFound)
+            #expect(try await web.request(.put, "/v1/users/me/service-commitments", json: "{}", token: seller.token).status == .badRequest)
+            #expect(try await web.request(.get, "/v1/sellers/\(seller.id)/service-commitments").status == .notFound)
             let set = try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"answerWithinHours":12,"shipWithinHours":24}"#, token: seller.token)
             #expect(set.status == .ok, "\(set.text)")
 
@@ -47,7 +48,7 @@ struct CustomerCareTests {
             try await Self.ship(web, b, seller: seller.token)
             _ = try await Self.paidOrder(web, buyer: buyer.token, seller: seller.id, priceMinor: 1_000)
 
-            let report = try await web.request(.get, "/v1/users/\(seller.id)/service-commitments").object
+            let report = try await web.request(.get, "/v1/sellers/\(seller.id)/service-commitments").object
             let shipping = report["shipping"] as? [String: Any] ?? [:]
             let answering = report["answering"] as? [String: Any] ?? [:]
             #expect(shipping["kept"] as? Int == 1 && shipping["total"] as? Int == 2 && shipping["percent"] as? Int == 50)
@@ -57,7 +58,7 @@ struct CustomerCareTests {
 
             // A new promise starts a new record: the old orders no longer count against it.
             _ = try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"shipWithinHours":48}"#, token: seller.token)
-            let fresh = try await web.request(.get, "/v1/users/\(seller.id)/service-commitments").object
+            let fresh = try await web.request(.get, "/v1/sellers/\(seller.id)/service-commitments").object
             #expect((fresh["shipping"] as? [String: Any])?["total"] as? Int == 0)
             #expect(fresh["answering"] == nil)
         }
@@ -80,7 +81,7 @@ struct CustomerCareTests {
             let order = try await web.completedTrade(buyer: buyer.token, seller: seller, priceMinor: 2_500)
             var mine = try await web.request(.get, "/v1/me/loyalty", token: buyer.token).object["items"] as? [[String: Any]] ?? []
             #expect(mine.first?["points"] as? Int == 50 && mine.first?["level"] as? String == "Silver")
-            #expect(try await web.request(.get, "/v1/users/\(seller.id)/loyalty-programme", token: buyer.token).object["myPoints"] as? Int == 50)
+            #expect(try await web.request(.get, "/v1/sellers/\(seller.id)/loyalty-programme", token: buyer.token).object["myPoints"] as? Int == 50)
 
             // The seller raises the rate; the points already earned keep theirs. A refund of 10.00
             // after completion takes back what those 10 euros earned: 20 points, at the old rate.

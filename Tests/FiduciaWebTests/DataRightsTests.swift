@@ -149,3 +149,26 @@ struct DataRightsTests {
         }
     }
 }
+
+extension DataRightsTests {
+    /// A staff member leaves: another administrator takes their staff roles away (audited), then
+    /// they can delete their account; nobody changes their own roles.
+    @Test(arguments: TestDatabases.kinds)
+    func staffLeaveOnceAnotherAdministratorRemovesTheirRoles(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let admin = try await web.administrator()
+            _ = try await web.request(.post, "/v1/users", json: #"{"email":"mia@example.com","password":"correct horse battery","displayName":"Mia","roles":["moderator","buyer"]}"#, token: admin)
+            let mia = try await web.logIn("mia")
+            let miaID = try #require(try await web.request(.get, "/v1/users/me", token: mia).object["id"] as? String)
+            #expect(try await web.request(.delete, "/v1/users/me", token: mia).problemType == "/problems/staff-account")
+            #expect(try await web.request(.put, "/v1/users/\(miaID)/roles", json: #"{"roles":["buyer"]}"#, token: mia).status == .forbidden)
+            let rootID = try #require(try await web.request(.get, "/v1/users/me", token: admin).object["id"] as? String)
+            #expect(try await web.request(.put, "/v1/users/\(rootID)/roles", json: #"{"roles":["buyer"]}"#, token: admin).status == .forbidden)
+            let changed = try await web.request(.put, "/v1/users/\(miaID)/roles", json: #"{"roles":["buyer"]}"#, token: admin)
+            #expect(changed.status == .ok && changed.object["roles"] as? [String] == ["buyer"])
+            #expect(try await web.request(.delete, "/v1/users/me", token: mia).status == .noContent)
+            let events = try await web.request(.get, "/v1/audit-events", token: admin).object["items"] as? [[String: Any]] ?? []
+            #expect(events.contains { $0["action"] as? String == "user.set-roles" && ($0["detail"] as? String)?.contains("buyer, moderator → buyer") == true })
+        }
+    }
+}

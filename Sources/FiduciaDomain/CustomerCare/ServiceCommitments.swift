@@ -20,6 +20,7 @@ public struct ServiceCommitments: Sendable, Equatable {
 
     public static func validate(answerWithinHours: Int?, shipWithinHours: Int?) throws(ValidationError) {
         var validator = Validator()
+        validator.check(answerWithinHours != nil || shipWithinHours != nil, field: "shipWithinHours", "Make at least one promise.")
         for (field, value) in [("answerWithinHours", answerWithinHours), ("shipWithinHours", shipWithinHours)] {
             if let value { validator.check(hoursRange.contains(value), field: field, "Promise between 1 and \(hoursRange.upperBound) hours (30 days).") }
         }

@@ -85,7 +85,7 @@ public enum DataRightsError: DomainError, Equatable {
     public var detail: String {
         switch self {
         case .unfinished(let things): "The account can be deleted once nothing is left open: \(things.joined(separator: "; "))."
-        case .staffAccount: "An administrator removes your staff roles first, so that no decision loses the person answerable for it."
+        case .staffAccount: "Another administrator removes your staff roles first (setUserRoles), so that no decision loses the person answerable for it."
         case .noticeNotCurrent(let current): "The privacy notice in force is version \(current); read and accept that one."
         case .accountDeleted: "This account was deleted by its owner."
         }

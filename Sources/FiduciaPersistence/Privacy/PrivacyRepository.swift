@@ -88,6 +88,14 @@ public enum PrivacyExport {
         Table(name: "seals", table: "seals", condition: "merchant_id = $u", omitted: []),
         Table(name: "shop-origins", table: "shop_origins", condition: "merchant_id = $u", omitted: []),
         Table(name: "privacy-acceptances", table: "privacy_acceptances", condition: "user_id = $u", omitted: []),
+        Table(name: "loyalty-points", table: "loyalty_entries",
+              condition: "credit_account = 'member:' || seller_id || ':' || $u OR debit_account = 'member:' || seller_id || ':' || $u", omitted: []),
+        Table(name: "loyalty-programme", table: "loyalty_programmes", condition: "seller_id = $u", omitted: []),
+        Table(name: "service-commitments", table: "service_commitments", condition: "seller_id = $u", omitted: []),
+        // A listing in the fraud feed shared with partner platforms (hashes only); matches found in
+        // partners' feeds are not given out while they may be under investigation.
+        Table(name: "fraud-feed-listing", table: "fraud_feed_entries", condition: "user_id = $u", omitted: []),
+        Table(name: "incidents", table: "incidents", condition: "started_by = $u OR ended_by = $u", omitted: []),
         Table(name: "staff-actions", table: "audit_events", condition: "actor = $u", omitted: []),
     ]
 }

@@ -107,6 +107,27 @@ public struct AccountService: Sendable {
         return Page(fetched: fetched, limit: page.limit, identifier: \.id.rawValue)
     }
 
+    /// An administrator sets another user's roles (granting or removing staff roles, for instance
+    /// before a staff member deletes their account). Nobody changes their own roles, so an
+    /// administrator cannot lock the last administrator out by mistake; every change is audited.
+    public func setRoles(of userID: UserID, to roles: Set<Role>, by principal: Principal) async throws -> User {
+        let admin = try principal.requireRole(.admin)
+        guard admin.id != userID else { throw AccessError.forbidden("Another administrator changes your roles.") }
+        guard !roles.isEmpty else { throw ValidationError(field: "roles", "Give at least one role.") }
+        let now = clock.now()
+        return try await store.write { repositories in
+            guard var user = try await repositories.users.find(userID), user.deletedAt == nil else { throw NotFoundError(entity: "user", id: userID.rawValue) }
+            let before = user.sortedRoles.map(\.rawValue).joined(separator: ", ")
+            user.roles = roles
+            try await repositories.users.updateRoles(user.id, roles: roles)
+            try await AuditService.record(
+                "user.set-roles", subject: user.id.rawValue, detail: "\(before) → \(user.sortedRoles.map(\.rawValue).joined(separator: ", "))",
+                by: principal, in: repositories, now: now
+            )
+            return user
+        }
+    }
+
     /// Creates the first administrator, or makes an existing user an administrator and sets their
     /// password. Used by `fiducia admin create`.
     public func ensureAdministrator(email: String, password: String, displayName: String) async throws -> (user: User, created: Bool) {

@@ -139,9 +139,9 @@ public struct PrivacyService: Sendable {
         attachments/                 files you attached to messages, disputes, reports and posts
 
         Left out on purpose: secrets (session token hashes, verification code hashes, the card token),
-        reports other people made about you (to protect who reported), who blocked you, and ratings
+        reports other people made about you (to protect who reported), who blocked you, ratings
         about you that are not published yet (ratings are double-blind until both sides rated or the
-        window closed).
+        window closed), and matches against partner platforms' fraud feeds.
         The privacy notice in force is version \(PrivacyNotice.current.version); the privacy page lists
         what is collected and why.
         """

@@ -54,6 +54,7 @@ public struct TransparencyReportService: Sendable {
             }
             return figures
         }
+        try await trust.sync()
         figures.fraudAlerts = await trust.fraudAlerts().count
         return figures
     }

@@ -27,6 +27,12 @@ extension FiduciaAPIHandler {
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0, visibleTo: viewer) }, nextCursor: result.nextCursor))))
     }
 
+    func setUserRoles(_ input: Operations.SetUserRoles.Input) async throws -> Operations.SetUserRoles.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
+        let user = try await services.accounts.setRoles(of: UserID(input.path.userId), to: Set(body.roles.map(\.domain)), by: principal)
+        return .ok(.init(body: .json(.init(user, visibleTo: principal))))
+    }
+
     func getCurrentUser(_ input: Operations.GetCurrentUser.Input) async throws -> Operations.GetCurrentUser.Output {
         let user = try principal.requireUser()
         return .ok(.init(body: .json(.init(user, visibleTo: principal))))
