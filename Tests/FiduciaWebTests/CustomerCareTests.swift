@@ -28,6 +28,11 @@ struct CustomerCareTests {
             #expect(try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"shipWithinHours":24}"#, token: buyer.token).status == .forbidden)
             #expect(try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"shipWithinHours":0}"#, token: seller.token).status == .badRequest)
             #expect(try await web.request(.put, "/v1/users/me/service-commitments", json: "{}", token: seller.token).status == .badRequest)
+            // null is no value in this API: it is refused, not read as a field left out; inside a string it is just text.
+            let null = try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"answerWithinHours":1,"shipWithinHours":null}"#, token: seller.token)
+            #expect(null.status == .badRequest && null.text.contains("No field takes null"))
+            let inText = try await web.request(.post, "/v1/feedback", json: #"{"topic":"general","text":"null \"null\" null"}"#)
+            #expect(inText.status == .created, "\(inText.text)")
             #expect(try await web.request(.get, "/v1/sellers/\(seller.id)/service-commitments").status == .notFound)
             let set = try await web.request(.put, "/v1/users/me/service-commitments", json: #"{"answerWithinHours":12,"shipWithinHours":24}"#, token: seller.token)
             #expect(set.status == .ok, "\(set.text)")

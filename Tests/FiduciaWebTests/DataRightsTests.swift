@@ -164,6 +164,7 @@ extension DataRightsTests {
             #expect(try await web.request(.put, "/v1/users/\(miaID)/roles", json: #"{"roles":["buyer"]}"#, token: mia).status == .forbidden)
             let rootID = try #require(try await web.request(.get, "/v1/users/me", token: admin).object["id"] as? String)
             #expect(try await web.request(.put, "/v1/users/\(rootID)/roles", json: #"{"roles":["buyer"]}"#, token: admin).status == .forbidden)
+            #expect(try await web.request(.put, "/v1/users/\(miaID)/roles", json: #"{"roles":["buyer","buyer"]}"#, token: admin).status == .badRequest)
             let changed = try await web.request(.put, "/v1/users/\(miaID)/roles", json: #"{"roles":["buyer"]}"#, token: admin)
             #expect(changed.status == .ok && changed.object["roles"] as? [String] == ["buyer"])
             #expect(try await web.request(.delete, "/v1/users/me", token: mia).status == .noContent)

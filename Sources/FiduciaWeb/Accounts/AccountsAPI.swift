@@ -29,6 +29,7 @@ extension FiduciaAPIHandler {
 
     func setUserRoles(_ input: Operations.SetUserRoles.Input) async throws -> Operations.SetUserRoles.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
+        guard Set(body.roles).count == body.roles.count else { throw ValidationError(field: "roles", "Name each role once.") }
         let user = try await services.accounts.setRoles(of: UserID(input.path.userId), to: Set(body.roles.map(\.domain)), by: principal)
         return .ok(.init(body: .json(.init(user, visibleTo: principal))))
     }

@@ -31,6 +31,14 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             if Self.carriesNUL(body, contentType: request.headers[.contentType]) {
                 throw WebError.malformedRequest("Text may not contain the NUL character (U+0000).")
             }
+            // No field of the API takes null, but the generated decoder reads a null as a field
+            // left out, which would let `{"shipWithinHours": null}` through as valid: refused here.
+            // Payment providers' webhooks are theirs to shape and are left alone.
+            if request.uri.path.hasPrefix("/v1/"), !request.uri.path.hasPrefix("/v1/webhooks/"),
+                request.headers[.contentType]?.lowercased().contains("json") == true, Self.containsNullLiteral(body)
+            {
+                throw WebError.malformedRequest("No field takes null: leave out a field you do not want to set.")
+            }
             if body.readableBytes == 0, request.headers[.contentType] == nil, request.uri.path.hasPrefix("/v1/") {
                 var head = request.head
                 head.headerFields[.contentType] = "application/json"
@@ -47,6 +55,32 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         if type.contains("json") { return containsEscapedNUL(body) }
         if type.hasPrefix("application/x-www-form-urlencoded") {
             return body.readableBytesView.firstRange(of: Array("%00".utf8)) != nil
+        }
+        return false
+    }
+
+    /// Whether JSON text holds the literal `null` outside a string (one pass, no parsing).
+    static func containsNullLiteral(_ body: ByteBuffer) -> Bool {
+        var inString = false
+        var escaped = false
+        let bytes = body.readableBytesView
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "n"), bytes[index...].starts(with: Array("null".utf8)) {
+                return true
+            }
+            index = bytes.index(after: index)
         }
         return false
     }
