@@ -151,6 +151,11 @@ public enum VerificationRules {
         for key in details.keys where !allowed.contains(key) {
             validator.check(false, field: key, "This field does not belong to a \(level.label.lowercased()) verification.")
         }
+        // Measured as sent, in code points as the API document counts, so padding cannot carry
+        // an over-long value past the limit.
+        for (key, value) in details where allowed.contains(key) {
+            validator.check(value.unicodeScalars.count <= 200, field: key, "At most 200 characters, spaces included.")
+        }
         for key in requiredDetails(level) {
             let value = (details[key] ?? "").trimmingWhitespace()
             validator.check(!value.isEmpty, field: key, "Required.")
@@ -158,7 +163,6 @@ public enum VerificationRules {
         }
         if let brand = details["brandAuthorisation"]?.trimmingWhitespace(), !brand.isEmpty, level == .business { clean["brandAuthorisation"] = brand }
         for (key, value) in clean {
-            validator.check(value.count <= 200, field: key, "At most 200 characters.")
             validator.check(!TextRules.containsInvisibleControls(value), field: key, "Contains invisible or control characters.")
         }
         if level == .phone, let phone = clean["phone"] {
