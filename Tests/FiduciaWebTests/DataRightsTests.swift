@@ -42,6 +42,10 @@ struct DataRightsTests {
             #expect(records["orders"] == 1)
             #expect(privacy["mayDelete"] as? Bool == true)
 
+            // A file she uploaded under a name that climbs out of folders (an attack on whoever unpacks the export).
+            let upload = try await DisputesAPITests.upload(web, DisputesAPITests.png, name: "../../.bashrc/evil.png", token: alice.token)
+            #expect(upload.status == .created, "\(upload.text)")
+
             // The export: a ZIP any unzip reads, with her e-mail opened and no secrets.
             let export = try await web.request(.get, "/v1/me/data-export", token: alice.token)
             #expect(export.status == .ok)
@@ -49,6 +53,11 @@ struct DataRightsTests {
             let bytes = Array(export.body.readableBytesView)
             let names = try Self.zipNames(bytes)
             #expect(names.contains("account.json") && names.contains("records/orders.json") && names.contains("README.txt"))
+            #expect(names.contains { $0.hasPrefix("attachments/") && $0.hasSuffix("evil.png") })
+            #expect(names.allSatisfy { name in
+                let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+                return !name.hasPrefix("/") && !name.contains("\\") && parts.count <= 2 && !parts.contains { $0 == ".." || $0 == "." || $0.isEmpty }
+            })
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(text.contains("alice@example.com"))
             #expect(text.contains(orderID))

@@ -170,9 +170,19 @@ struct SQLPrivacyRepository: PrivacyRepository {
             return (name: "identity-documents/\(id).\(fileExtension)", reference: id, sealed: true)
         }
         let uploads = try await sql.raw("SELECT id, sha256, file_name FROM attachments WHERE owner_id = \(bind: user.rawValue) ORDER BY id").all().map { row in
-            (name: "attachments/\(try row.string("id"))-\(try row.string("file_name"))", reference: try row.string("sha256"), sealed: false)
+            (name: "attachments/\(try row.string("id"))-\(Self.safeFileName(try row.string("file_name")))", reference: try row.string("sha256"), sealed: false)
         }
         return documents + uploads
+    }
+
+    /// A name someone gave a file, made safe to unpack: no folder separators (slash, backslash),
+    /// no leading dots, no control characters, so that no unzip writes outside its folder.
+    static func safeFileName(_ name: String) -> String {
+        var safe = String(name.unicodeScalars.map { scalar -> Character in
+            scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control ? "_" : Character(scalar)
+        })
+        while safe.hasPrefix(".") { safe.removeFirst() }
+        return safe.isEmpty ? "file" : String(safe.prefix(120))
     }
 
     func obstacles(to user: UserID) async throws -> DeletionObstacles {
