@@ -111,7 +111,8 @@ struct UnitOfWorkTests {
             let sqlite = try #require(database as? SQLiteDatabaseClient)
             let before = await sqlite.groupCommitStatistics()
             let now = now
-            let outcomes = await withTaskGroup(of: Bool.self) { group in
+            // Each task reports nil on success, or its error's description.
+            let outcomes = await withTaskGroup(of: String?.self) { group in
                 for index in 0..<64 {
                     group.addTask {
                         do {
@@ -119,15 +120,21 @@ struct UnitOfWorkTests {
                                 _ = try await repositories.idempotency.claim(scope: "work", key: "\(index)", requestHash: "h", now: now, lockDuration: 60)
                                 if index % 8 == 0 { throw NotFoundError(entity: "order", id: "ord_\(index)") }
                             }
-                            return true
+                            return nil
+                        } catch is NotFoundError {
+                            return "refused"
                         } catch {
-                            return false
+                            return String(reflecting: error)
                         }
                     }
                 }
-                return await group.reduce(into: [Bool]()) { $0.append($1) }
+                return await group.reduce(into: [String?]()) { $0.append($1) }
             }
-            #expect(outcomes.filter { $0 }.count == 56)
+            // Only the eight refused ones fail; anything else (a writer that waited past its limit
+            // under a loaded machine, seen once in a full run) is named here.
+            let unexpected = outcomes.compactMap { $0 }.filter { $0 != "refused" }
+            #expect(unexpected.isEmpty, "unexpected failures: \(Set(unexpected))")
+            #expect(outcomes.filter { $0 == nil }.count == 56)
             // Each failed transaction was undone alone; every other one is on disk.
             #expect(try await Self.committed(database, scope: "work") == 56)
             let after = await sqlite.groupCommitStatistics()
