@@ -231,7 +231,6 @@ struct SQLPrivacyRepository: PrivacyRepository {
             "DELETE FROM trust_list_entries WHERE owner_id = \(bind: u) OR merchant_id = \(bind: u)",
             "DELETE FROM trust_list_visibility WHERE owner_id = \(bind: u)",
             "DELETE FROM shop_origins WHERE merchant_id = \(bind: u)",
-            "DELETE FROM fraud_feed_hashes WHERE user_id = \(bind: u)",
         ] {
             try await sql.raw(statement).run()
         }

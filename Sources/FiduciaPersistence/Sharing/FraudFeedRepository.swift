@@ -13,6 +13,8 @@ public protocol FraudFeedRepository: Sendable {
 
     /// Users with no hash of `kind` under the key `keyID` yet, at most `limit`.
     func unhashedUsers(keyID: String, limit: Int) async throws -> [UserID]
+    /// Drops the user's hashes, so that the next pull hashes what is verified now.
+    func forgetHashes(of user: UserID) async throws
     /// Replaces the user's hashes (under `keyID`).
     func saveHashes(_ user: UserID, _ hashes: [FraudFeed.Kind: String], keyID: String) async throws
 
@@ -61,6 +63,10 @@ struct SQLFraudFeedRepository: FraudFeedRepository {
               AND NOT EXISTS (SELECT 1 FROM fraud_feed_hashes h WHERE h.user_id = u.id AND h.kind = 'email' AND h.key_id = \(bind: keyID))
             ORDER BY u.id LIMIT \(bind: limit)
             """).all().map { UserID(try $0.string("id")) }
+    }
+
+    func forgetHashes(of user: UserID) async throws {
+        try await sql.raw("DELETE FROM fraud_feed_hashes WHERE user_id = \(bind: user.rawValue)").run()
     }
 
     func saveHashes(_ user: UserID, _ hashes: [FraudFeed.Kind: String], keyID: String) async throws {

@@ -220,6 +220,8 @@ public struct IdentityService: Sendable {
 
     /// Recomputes a person's scores in every trading role they hold (their head start changed).
     static func refreshScores(of user: UserID, in repositories: Repositories, now: Date, ids: IdentifierGenerator) async throws {
+        // A newly verified phone or document joins the person's fraud-feed hashes at the next pull.
+        try await repositories.fraudFeed.forgetHashes(of: user)
         guard let account = try await repositories.users.find(user) else { return }
         for role in [Role.buyer, .seller] where account.has(role) {
             try await CreditService.scheduleRefresh(user, role: role, in: repositories, now: now, ids: ids)

@@ -161,6 +161,7 @@ public struct PrivacyService: Sendable {
             try await Self.obstacles(to: user.id, in: repositories).check()
             try await repositories.privacy.erase(user.id, at: now)
             _ = try await repositories.sessions.revokeAll(of: user.id, at: now)
+            try await repositories.fraudFeed.forgetHashes(of: user.id)
             try await AuditService.record(
                 "account.delete", subject: user.id.rawValue, detail: "deleted by its owner; orders, ratings and ledger records kept under the account id",
                 by: principal, in: repositories, now: now

@@ -170,9 +170,9 @@ public struct FraudFeedService: Sendable {
         }
         let now = clock.now()
         let verified = feeds
+        try await hashUsers(keyID: keyID)
         let matches = try await store.write { repositories in
             for (partner, feed) in verified { try await repositories.fraudFeed.receive(feed.entries, from: partner.name, at: now) }
-            try await hashUsers(keyID: keyID, in: repositories)
             return try await repositories.fraudFeed.recordMatches(keyID: keyID, at: now)
         }
         for match in matches {
@@ -183,17 +183,21 @@ public struct FraudFeedService: Sendable {
         return (reports, matches)
     }
 
-    /// Hashes the identifiers of every user not hashed under `keyID` yet.
-    func hashUsers(keyID: String, in repositories: Repositories) async throws {
+    /// Hashes the identifiers of every user not hashed under `keyID` yet, 500 to a transaction,
+    /// so that a first pull over many users never holds the writer for long.
+    func hashUsers(keyID: String) async throws {
         while true {
-            let batch = try await repositories.fraudFeed.unhashedUsers(keyID: keyID, limit: 500)
-            for user in batch {
-                var hashes = try await hashes(of: user, in: repositories)
-                // A user without an e-mail still gets a row, so that the batch moves on.
-                if hashes[.email] == nil { hashes[.email] = "none" }
-                try await repositories.fraudFeed.saveHashes(user, hashes, keyID: keyID)
+            let finished = try await store.write { repositories in
+                let batch = try await repositories.fraudFeed.unhashedUsers(keyID: keyID, limit: 500)
+                for user in batch {
+                    var hashes = try await hashes(of: user, in: repositories)
+                    // A user without an e-mail still gets a row, so that the next batch moves on.
+                    if hashes[.email] == nil { hashes[.email] = "none" }
+                    try await repositories.fraudFeed.saveHashes(user, hashes, keyID: keyID)
+                }
+                return batch.count < 500
             }
-            if batch.count < 500 { return }
+            if finished { return }
         }
     }
 
