@@ -115,7 +115,7 @@ public struct AppServices: Sendable {
         self.social = SocialService(store: store, clock: clock, random: random, trust: trust)
         self.community = CommunityService(store: store, clock: clock, random: random, attachments: attachments)
         self.ratingLog = RatingLogService(store: store, clock: clock, key: vault.signingKey)
-        self.audit = AuditService(store: store)
+        self.audit = AuditService(store: store, clock: clock, key: vault.signingKey)
         self.feedback = FeedbackService(store: store, clock: clock, random: random)
         self.transparencyReports = TransparencyReportService(store: store, clock: clock, trust: trust)
         self.privacy = PrivacyService(store: store, clock: clock, blobs: blobs)

@@ -1,3 +1,4 @@
+import Crypto
 import FiduciaDomain
 import FiduciaServices
 import FiduciaTestSupport
@@ -57,6 +58,38 @@ struct AuditLogTests {
             (_, problems) = try await web.services.audit.verify()
             #expect(problems.contains("event 2 is missing (the next one is 3)"))
             #expect(problems.contains("event 3 does not follow the event before it"))
+        }
+    }
+
+    /// A head published to outsiders catches what the chain alone cannot: an operator who rewrites
+    /// the whole log from its first event, consistently.
+    @Test(arguments: TestDatabases.kinds)
+    func aPublishedHeadCatchesALogRewrittenFromTheStart(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let admin = try await web.administrator()
+            for n in 1...2 {
+                _ = try await web.request(.post, "/v1/users", json: #"{"email":"m\#(n)@example.com","password":"correct horse battery","displayName":"M\#(n)","roles":["moderator"]}"#, token: admin)
+            }
+            let head = try await web.request(.get, "/v1/audit-head").object
+            let sequence = try #require(head["sequence"] as? Int)
+            let hash = try #require(head["hash"] as? String)
+            #expect(sequence == 3)
+            // Anyone can check the signature with the published key.
+            let key = try Curve25519.Signing.PublicKey(rawRepresentation: Data(base64Encoded: try #require(head["publicKey"] as? String))!)
+            let signed = AuditService.headBytes(sequence: sequence, hash: hash, atMilliseconds: Int64(try #require(head["at"] as? Int)))
+            #expect(key.isValidSignature(Data(base64Encoded: try #require(head["signature"] as? String))!, for: signed))
+            #expect(try await web.services.audit.verify(published: [(sequence, hash)]).problems.isEmpty)
+
+            // The operator wipes the log and writes a new, internally perfect one.
+            try await sql(web, "DELETE FROM audit_events")
+            try await sql(web, "UPDATE counters SET value = 0 WHERE name = 'audit_sequence'")
+            for n in 1...3 {
+                _ = try await web.request(.post, "/v1/users", json: #"{"email":"x\#(n)@example.com","password":"correct horse battery","displayName":"X\#(n)","roles":["moderator"]}"#, token: admin)
+            }
+            #expect(try await web.services.audit.verify().problems.isEmpty, "the chain alone cannot tell")
+            let caught = try await web.services.audit.verify(published: [(sequence, hash)]).problems
+            #expect(caught == ["event 3 is not the one published (\(hash.prefix(16))…): the log was rewritten since"])
+            #expect(try await web.services.audit.verify(published: [(9, hash)]).problems == ["event 9 was published but the log no longer holds it"])
         }
     }
 }

@@ -124,15 +124,22 @@ struct AuditCommand: AsyncParsableCommand {
 struct VerifyAudit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check that no audit event was changed, removed or reordered (non-zero exit otherwise)."
+        abstract: "Check that no audit event was changed, removed or reordered (non-zero exit otherwise).",
+        discussion: "With --published SEQUENCE:HASH (from /v1/audit-head, kept by whoever wants to hold the operator to it), also check that the chain still holds that very event: a log rewritten from the start is caught too."
     )
 
     @OptionGroup var options: ConfigurationOptions
+    @Option(name: .customLong("published"), help: "A published head, SEQUENCE:HASH; repeatable.") var published: [String] = []
 
     func run() async throws {
         let configuration = try options.resolve(defaultLogLevel: .warning)
+        let heads = try published.map { text -> (sequence: Int, hash: String) in
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let sequence = Int(parts[0]), parts[1].count == 64 else { throw ValidationError("--published takes SEQUENCE:HASH (64 hex digits)") }
+            return (sequence, String(parts[1]).lowercased())
+        }
         let (checked, problems) = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.audit")) { services in
-            try await services.audit.verify { progress($0) }
+            try await services.audit.verify(published: heads) { progress($0) }
         }
         guard problems.isEmpty else {
             for problem in problems { say("PROBLEM: \(problem)") }

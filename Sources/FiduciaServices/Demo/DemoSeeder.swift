@@ -82,7 +82,7 @@ public struct DemoSeeder: Sendable {
             _ = try await services.at(ManualClock(drill.addingTimeInterval(7_200))).incidents.end(by: admin)
             created.append("incident mode: a two-hour drill three weeks ago in the history at /admin/incident (as admin); switching it on pauses payouts and new orders, signs everyone out and puts a banner on every page")
             let (events, _) = try await services.audit.verify()
-            created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; `fiducia audit verify`)")
+            created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; its signed head for anyone at /v1/audit-head; `fiducia audit verify`)")
             created.append(services.settings.fraudFeed.key == nil
                 ? "fraud feed: off here; with FIDUCIA_FRAUD_FEED_KEY and FIDUCIA_FRAUD_FEED_PARTNERS set, accounts banned for good are shared as keyed hashes in a signed feed (/v1/fraud-feed) and partners' feeds raise alerts (/moderation/fraud-alerts); `fiducia fraud-feed pull` tries it"
                 : "fraud feed: on; /v1/fraud-feed is this instance's signed feed, and matches with partners' feeds appear in /moderation/fraud-alerts")

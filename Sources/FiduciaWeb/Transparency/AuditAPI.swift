@@ -5,6 +5,14 @@ import Foundation
 
 /// The audit log of privileged actions (G3), for administrators.
 extension FiduciaAPIHandler {
+    func getAuditHead(_ input: Operations.GetAuditHead.Input) async throws -> Operations.GetAuditHead.Output {
+        let head = try await services.audit.signedHead()
+        return .ok(.init(body: .json(.init(
+            sequence: Int64(head.sequence), hash: head.hash, at: head.atMilliseconds, signature: head.signature,
+            publicKey: head.publicKey
+        ))))
+    }
+
     func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let events = try await services.audit.events(page: page, by: principal)
