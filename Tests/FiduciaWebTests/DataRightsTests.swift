@@ -73,8 +73,13 @@ struct DataRightsTests {
             #expect(try await web.request(.get, "/v1/users/me", token: alice.token).object["email"] as? String == "alice@example.com")
 
             // The seller, whose sale left money in his balance, must pay it out first.
+            // A security deposit is named for what it is (sellers cannot withdraw one themselves yet).
+            #expect(try await web.request(.post, "/v1/deposits", json: #"{"currency":"EUR","amountMinor":500,"source":"balance"}"#, token: seller.token).status == .created)
             let sellerRefused = try await web.request(.delete, "/v1/users/me", token: seller.token)
-            #expect(sellerRefused.status == .conflict && sellerRefused.text.contains("balance"))
+            #expect(sellerRefused.status == .conflict && sellerRefused.text.contains("a balance of") && sellerRefused.text.contains("a security deposit of 5.00 EUR"))
+            let sellerBlockers = try await web.request(.get, "/v1/me/privacy", token: seller.token).object["blockers"] as? [String] ?? []
+            // Alice's unpaid order is open for him too.
+            #expect(sellerBlockers.count == 3 && sellerBlockers.contains { $0.hasPrefix("a security deposit of 5.00 EUR") })
 
             // Staff are not deleted this way.
             let admin = try await web.administrator()

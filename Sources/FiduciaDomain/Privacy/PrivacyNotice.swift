@@ -93,18 +93,20 @@ public enum DataRightsError: DomainError, Equatable {
 }
 
 /// What stands in the way of deleting an account: counted by the service, judged here.
-public struct DeletionObstacles: Sendable, Equatable {
+public struct DeletionObstacles: Sendable {
     public var openOrders = 0
     public var openDisputes = 0
     public var pendingAppeals = 0
     public var openStatements = 0
     public var pendingPayouts = 0
-    /// Money still in the person's accounts (balances or holds), which must be paid out first.
-    public var money: [Money] = []
+    /// Money still in the person's accounts, by what it is: a balance (or a hold on it) to pay
+    /// out, a security deposit, a debt to the guarantee fund.
+    public var money: [(kind: LedgerAccountKind, amount: Money)] = []
 
     public init() {}
 
-    public func check() throws(DataRightsError) {
+    /// What is left open, in words (empty: the account may be deleted).
+    public var unfinished: [String] {
         var things: [String] = []
         func count(_ n: Int, _ one: String, _ many: String) { if n > 0 { things.append(n == 1 ? "1 \(one)" : "\(n) \(many)") } }
         count(openOrders, "order not yet completed, cancelled or refunded", "orders not yet completed, cancelled or refunded")
@@ -112,7 +114,20 @@ public struct DeletionObstacles: Sendable, Equatable {
         count(pendingAppeals, "appeal not yet decided", "appeals not yet decided")
         count(openStatements, "monthly statement not yet settled", "monthly statements not yet settled")
         count(pendingPayouts, "payout on its way", "payouts on their way")
-        if !money.isEmpty { things.append("a balance of \(money.map(\.description).joined(separator: ", ")) to pay out") }
+        for (kind, amount) in money {
+            switch kind {
+            case .deposit:
+                // There is no way yet for a seller to take a deposit back themself.
+                things.append("a security deposit of \(amount), which the operator has to return to you (withdrawing a deposit is not built yet)")
+            case .debt: things.append("a debt of \(amount) to the buyer guarantee fund")
+            default: things.append("a balance of \(amount) to pay out (or money on its way)")
+            }
+        }
+        return things
+    }
+
+    public func check() throws(DataRightsError) {
+        let things = unfinished
         if !things.isEmpty { throw .unfinished(things) }
     }
 }

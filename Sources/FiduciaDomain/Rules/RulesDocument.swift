@@ -13,6 +13,9 @@ public struct RulesVersion: Sendable, Equatable {
     public let changes: String
     /// The Markdown body, without its front matter.
     public let text: String
+    /// The start of the effective day (nil when `effective` is not a day), read once: every new
+    /// order asks which version is in force.
+    public let effectiveFrom: Date?
 
     public init(document: String, title: String, version: Int, effective: String, changes: String, text: String) {
         self.document = document
@@ -21,11 +24,7 @@ public struct RulesVersion: Sendable, Equatable {
         self.effective = effective
         self.changes = changes
         self.text = text
-    }
-
-    /// The start of the effective day.
-    public var effectiveFrom: Date? {
-        Date.ISO8601FormatStyle().year().month().day().parseOrNil(effective)
+        self.effectiveFrom = try? Date.ISO8601FormatStyle().year().month().day().parse(effective)
     }
 
     public enum ParseError: Error, Equatable, CustomStringConvertible {
@@ -57,10 +56,6 @@ public struct RulesVersion: Sendable, Equatable {
         let text = lines[(end + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         return RulesVersion(document: document, title: title, version: version, effective: effective, changes: changes, text: text)
     }
-}
-
-extension Date.ISO8601FormatStyle {
-    func parseOrNil(_ text: String) -> Date? { try? parse(text) }
 }
 
 /// Every version of every rules document.

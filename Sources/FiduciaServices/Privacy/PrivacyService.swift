@@ -45,9 +45,7 @@ public struct PrivacyService: Sendable {
         public var mayDelete: Bool { blockers.isEmpty }
         /// What must be finished before the account can be deleted, in words.
         public var blockers: [String] {
-            if user.isStaff { return [DataRightsError.staffAccount.detail] }
-            do { try obstacles.check() } catch { if case .unfinished(let things) = error { return things } }
-            return []
+            user.isStaff ? [DataRightsError.staffAccount.detail] : obstacles.unfinished
         }
     }
 
@@ -65,9 +63,11 @@ public struct PrivacyService: Sendable {
         var obstacles = try await repositories.privacy.obstacles(to: user)
         for account in try await repositories.ledger.accounts(owner: .user(user)) {
             let balances = account.balances
-            if balances.creditsPosted != balances.debitsPosted || balances.debitsPending != 0 || balances.creditsPending != 0 {
-                obstacles.money.append(Money(amountMinor: balances.postedCreditBalance, currency: account.currency))
-            }
+            guard balances.creditsPosted != balances.debitsPosted || balances.debitsPending != 0 || balances.creditsPending != 0 else { continue }
+            // Posted money, or what is on its way when only a hold is left.
+            let posted = account.kind.normalSide == .debit ? balances.postedDebitBalance : balances.postedCreditBalance
+            let amount = posted != 0 ? posted : max(balances.debitsPending, balances.creditsPending)
+            obstacles.money.append((account.kind, Money(amountMinor: amount, currency: account.currency)))
         }
         return obstacles
     }

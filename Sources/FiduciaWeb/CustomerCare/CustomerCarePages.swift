@@ -38,7 +38,8 @@ struct CustomerCarePages: Sendable {
     func panel(for seller: UserID) async throws -> Panel? {
         let report = try await services.customerCare.commitments(of: seller)
         let mine = try await services.customerCare.membership(at: seller, by: site.principal)
-        let programme = try await services.customerCare.programme(of: seller)
+        var programme = mine?.programme
+        if programme == nil { programme = try await services.customerCare.programme(of: seller) }
         guard report != nil || programme != nil else { return nil }
         var promises: [Panel.Promise] = []
         if let report {
