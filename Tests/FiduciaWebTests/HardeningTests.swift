@@ -1,3 +1,4 @@
+import FiduciaAPI
 import FiduciaDomain
 import FiduciaPersistence
 import FiduciaServices
@@ -95,6 +96,41 @@ struct HardeningTests {
             // A path that does not exist is still 404, and a declared method goes through.
             #expect(try await web.request(.get, "/v1/no-such-thing", token: token).status == .notFound)
             #expect(try await web.request(.get, "/v1/orders", token: token).status == .ok)
+        }
+    }
+
+    @Test
+    func theDocumentsLimitsAreReadFromItAndCountedInCodePoints() throws {
+        let operations = try DeclaredOperations(document: OpenAPIDocument.yaml())
+        let order = try #require(operations.bodyShape(method: .post, path: "/v1/orders"))
+        func violation(_ json: String) throws -> String? {
+            order.violation(in: try JSONSerialization.jsonObject(with: Data(json.utf8)))?.fieldErrors.first?.field
+        }
+        let fits = String(repeating: "x", count: 200)
+        #expect(try violation(#"{"items":[{"title":"\#(fits)"}]}"#) == nil)
+        // A space that trimming would drop, and letters with combining accents, count as sent.
+        #expect(try violation(#"{"items":[{"title":"ok"},{"title":"\#(fits) "}]}"#) == "items[1].title")
+        #expect(try violation(#"{"items":[{"title":"\#(String(repeating: "e\u{301}", count: 101))"}]}"#) == "items[0].title")
+        #expect(try violation(#"{"items":[]}"#) == "items")
+        #expect(try violation(#"{"items":[\#(Array(repeating: "{}", count: 51).joined(separator: ","))]}"#) == "items")
+        // A value of the wrong type is left to the decoder; a path parameter matches any segment.
+        #expect(try violation(#"{"items":"many"}"#) == nil)
+        #expect(operations.bodyShape(method: .post, path: "/v1/verifications/ver_1/decision") != nil)
+        #expect(operations.bodyShape(method: .get, path: "/v1/orders") == nil)
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aBodyOverADeclaredLimitIsRefusedBeforeAnythingIsWritten(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let buyer = try await web.user("ann").token
+            let seller = try await web.signUp("tea", roles: ["seller"])
+            let padded = String(repeating: "x", count: 200) + " "
+            let refused = try await web.request(.post, "/v1/orders", json: #"{"sellerId":"\#(seller)","currency":"EUR","items":[{"title":"\#(padded)","quantity":1,"unitPriceMinor":500}]}"#, token: buyer)
+            #expect(refused.status == .badRequest, "\(refused.text)")
+            #expect(refused.text.contains("items[0].title"))
+            #expect((try await web.request(.get, "/v1/orders", token: buyer).object["items"] as? [Any])?.isEmpty == true)
+            let fits = try await web.request(.post, "/v1/orders", json: #"{"sellerId":"\#(seller)","currency":"EUR","items":[{"title":"\#(padded.dropLast())","quantity":1,"unitPriceMinor":500}]}"#, token: buyer)
+            #expect(fits.status == .created, "\(fits.text)")
         }
     }
 

@@ -137,6 +137,12 @@ struct IdentityAPITests {
             #expect(try await web.request(.get, "/v1/verifications", token: seller.token).status == .forbidden)
             let noReason = try await web.request(.post, "/v1/verifications/\(businessID)/decision", json: #"{"approve":false}"#, token: admin)
             #expect(noReason.problemType == "/problems/reason-required")
+            // 2,002 code points that read as 1,001 letters (e + a combining accent): over the
+            // document's 2000, refused as it counts, not cut short; the verification still waits.
+            let longReason = String(repeating: "e\u{301}", count: 1_001)
+            let tooLong = try await web.request(.post, "/v1/verifications/\(businessID)/decision", json: #"{"approve":false,"reason":"\#(longReason)"}"#, token: admin)
+            #expect(tooLong.status == .badRequest && tooLong.text.contains("reason"), "\(tooLong.text)")
+            #expect(try await web.request(.get, "/v1/verifications", token: admin).text.contains(businessID))
             let approved = try await web.request(.post, "/v1/verifications/\(businessID)/decision", json: #"{"approve":true}"#, token: admin)
             #expect(approved.object["state"] as? String == "approved")
             let profile = try await web.request(.get, "/v1/users/\(seller.id)/trust-profile?role=seller")

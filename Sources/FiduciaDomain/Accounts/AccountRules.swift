@@ -123,7 +123,7 @@ public enum AccountRules {
 
         let displayName = request.displayName.trimmingWhitespace()
         validator.check(
-            displayNameLength.contains(displayName.count) && !displayName.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }),
+            displayNameLength.contains(displayName.codePointCount) && !displayName.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }),
             field: "displayName",
             "The display name must be 1 to 80 characters on one line."
         )
@@ -145,7 +145,7 @@ public enum AccountRules {
         let externalID = request.externalID?.trimmingWhitespace()
         if let externalID {
             validator.check(
-                (1...externalIDMaxLength).contains(externalID.count),
+                (1...externalIDMaxLength).contains(externalID.codePointCount),
                 field: "externalId",
                 "The external id must be 1 to 128 characters."
             )

@@ -12,3 +12,16 @@ public enum TextRules {
         }
     }
 }
+
+extension String {
+    /// How long a text is for every limit we set: in Unicode code points, the unit JSON Schema's
+    /// `maxLength` counts, so the API document and the server refuse the same texts. (`count`
+    /// counts grapheme clusters: "e" followed by a combining accent is one of them and two code
+    /// points, so a text over a documented limit could pass a check made with `count`.)
+    public var codePointCount: Int { unicodeScalars.count }
+
+    /// The text cut to at most `limit` code points, never inside a code point.
+    public func prefix(codePoints limit: Int) -> String {
+        String(String.UnicodeScalarView(unicodeScalars.prefix(limit)))
+    }
+}

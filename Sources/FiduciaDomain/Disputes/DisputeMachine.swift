@@ -121,7 +121,7 @@ public enum DisputeMachine {
     ) throws -> Dispute {
         let description = description.trimmingWhitespace()
         var validator = Validator()
-        validator.check(Dispute.descriptionLength.contains(description.count), field: "description", "Say what went wrong (1 to 2000 characters).")
+        validator.check(Dispute.descriptionLength.contains(description.codePointCount), field: "description", "Say what went wrong (1 to 2000 characters).")
         try validator.throwIfInvalid()
         // What may be asked for depends on what is left to refund: a rule of the order's state.
         let refundable = order.refundableMinor
@@ -264,8 +264,9 @@ public enum DisputeMachine {
             return value
         }
         func text(_ value: String, field: String, required: Bool) throws(ValidationError) -> String {
+            // The limit is on the text as sent (as the API document counts it), the minimum on what it says.
             let trimmed = value.trimmingWhitespace()
-            guard (required ? 1...2_000 : 0...2_000).contains(trimmed.count) else {
+            guard value.codePointCount <= 2_000, !(required && trimmed.isEmpty) else {
                 throw ValidationError(field: field, required ? "Say why (1 to 2000 characters)." : "At most 2000 characters.")
             }
             return trimmed
@@ -375,8 +376,8 @@ public enum DisputeMachine {
             let carrier = carrier.trimmingWhitespace()
             let trackingNumber = trackingNumber.trimmingWhitespace()
             var validator = Validator()
-            validator.check(Shipment.fieldLength.contains(carrier.count), field: "carrier", "Name the carrier (1 to 80 characters).")
-            validator.check(Shipment.fieldLength.contains(trackingNumber.count), field: "trackingNumber", "Give the tracking number (1 to 80 characters).")
+            validator.check(Shipment.fieldLength.contains(carrier.codePointCount), field: "carrier", "Name the carrier (1 to 80 characters).")
+            validator.check(Shipment.fieldLength.contains(trackingNumber.codePointCount), field: "trackingNumber", "Give the tracking number (1 to 80 characters).")
             try validator.throwIfInvalid()
             next.returnShipment = Shipment(carrier: carrier, trackingNumber: trackingNumber)
             next.deadline = DisputeDeadline(kind: .returnConfirmation, party: .seller, dueAt: now.addingTimeInterval(settings.returnConfirmationSeconds))

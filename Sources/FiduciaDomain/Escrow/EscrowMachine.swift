@@ -393,8 +393,8 @@ public enum EscrowMachine {
             let carrier = carrier.trimmingWhitespace()
             let trackingNumber = trackingNumber.trimmingWhitespace()
             var validator = Validator()
-            validator.check(Shipment.fieldLength.contains(carrier.count), field: "carrier", "Name the carrier (1 to 80 characters).")
-            validator.check(Shipment.fieldLength.contains(trackingNumber.count), field: "trackingNumber", "Give the tracking number (1 to 80 characters).")
+            validator.check(Shipment.fieldLength.contains(carrier.codePointCount), field: "carrier", "Name the carrier (1 to 80 characters).")
+            validator.check(Shipment.fieldLength.contains(trackingNumber.codePointCount), field: "trackingNumber", "Give the tracking number (1 to 80 characters).")
             try validator.throwIfInvalid()
             transition.order.status = .shipped
             transition.order.shippedAt = now
@@ -592,7 +592,7 @@ public enum EscrowMachine {
             if required { throw ValidationError(field: "reason", "Give a reason (1 to 500 characters).") }
             return nil
         }
-        guard RefundRequest.reasonLength.contains(text.count) else { throw ValidationError(field: "reason", "The reason must be at most 500 characters.") }
+        guard RefundRequest.reasonLength.contains(text.codePointCount) else { throw ValidationError(field: "reason", "The reason must be at most 500 characters.") }
         return text
     }
 

@@ -108,8 +108,8 @@ public struct TrackingEvent: Sendable, Equatable, Codable {
         let location = location.trimmingWhitespace()
         let description = description.trimmingWhitespace()
         var validator = Validator()
-        validator.check(Self.locationLength.contains(location.count), field: "location", "The location must be 1 to 120 characters.")
-        validator.check(Self.descriptionLength.contains(description.count), field: "description", "The description must be 1 to 300 characters.")
+        validator.check(Self.locationLength.contains(location.codePointCount), field: "location", "The location must be 1 to 120 characters.")
+        validator.check(Self.descriptionLength.contains(description.codePointCount), field: "description", "The description must be 1 to 300 characters.")
         try validator.throwIfInvalid()
         return TrackingEvent(at: at, location: location, description: description)
     }
@@ -305,7 +305,7 @@ public struct NewOrder: Sendable, Equatable {
         var total: Int64? = 0
         for (index, item) in items.enumerated() {
             let title = item.title.trimmingWhitespace()
-            validator.check((1...200).contains(title.count), field: "items[\(index)].title", "Each item needs a title of 1 to 200 characters.")
+            validator.check((1...200).contains(title.codePointCount), field: "items[\(index)].title", "Each item needs a title of 1 to 200 characters.")
             validator.check((1...MoneyLimits.maximumQuantity).contains(item.quantity), field: "items[\(index)].quantity", "The quantity must be 1 to \(MoneyLimits.maximumQuantity).")
             validator.check(item.unitPriceMinor >= 1, field: "items[\(index)].unitPriceMinor", "The unit price must be a positive number of minor units.")
             total = total.flatMap { item.unitPriceMinor.multipliedChecked(by: Int64(max(0, item.quantity))).flatMap($0.addingChecked) }

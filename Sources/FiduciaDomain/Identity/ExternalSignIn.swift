@@ -123,9 +123,9 @@ public enum ExternalSignInRules {
     /// The display name a new account gets: the provider's `name`, else the e-mail's local part.
     public static func displayName(_ claims: IDTokenClaims) -> String {
         let name = (claims.name ?? "").trimmingWhitespace()
-        if !name.isEmpty, !TextRules.containsInvisibleControls(name) { return String(name.prefix(AccountRules.displayNameLength.upperBound)) }
+        if !name.isEmpty, !TextRules.containsInvisibleControls(name) { return name.prefix(codePoints: AccountRules.displayNameLength.upperBound) }
         let local = claims.email?.split(separator: "@").first.map(String.init) ?? "member"
-        return String(local.prefix(AccountRules.displayNameLength.upperBound))
+        return local.prefix(codePoints: AccountRules.displayNameLength.upperBound)
     }
 }
 

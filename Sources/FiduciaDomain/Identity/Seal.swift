@@ -61,7 +61,7 @@ public enum SealRules {
         var validator = Validator()
         let clean = checks.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         validator.check(checkCount.contains(clean.count), field: "checks", "Say what was checked (1 to 20 items).")
-        validator.check(clean.allSatisfy { checkLength.contains($0.count) && !TextRules.containsInvisibleControls($0) }, field: "checks",
+        validator.check(clean.allSatisfy { checkLength.contains($0.codePointCount) && !TextRules.containsInvisibleControls($0) }, field: "checks",
                         "Each check is 3 to 200 visible characters.")
         let validity = validUntil.timeIntervalSince(now)
         validator.check(validity >= minimumValiditySeconds && validity <= maximumValiditySeconds, field: "validUntil",

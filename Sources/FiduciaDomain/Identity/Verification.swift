@@ -230,15 +230,19 @@ public enum VerificationRules {
         return next
     }
 
+    /// The longest reason a moderator may give, in code points.
+    public static let reasonLimit = 2_000
+
     /// A moderator's decision on a pending verification.
     public static func decide(_ verification: Verification, approve: Bool, reason: String?, by moderator: UserID, now: Date) throws(VerificationError) -> Verification {
         guard verification.state == .pending else { throw .notPending }
         guard verification.userID != moderator else { throw .ownVerification }
+        guard (reason?.codePointCount ?? 0) <= reasonLimit else { throw .reasonTooLong(limit: reasonLimit) }
         let reason = reason?.trimmingWhitespace() ?? ""
         guard approve || !reason.isEmpty else { throw .reasonRequired }
         var next = verification
         next.state = approve ? .approved : .rejected
-        next.reason = reason.isEmpty ? nil : String(reason.prefix(2000))
+        next.reason = reason.isEmpty ? nil : reason
         next.decidedBy = moderator
         next.decidedAt = now
         next.updatedAt = now
@@ -283,6 +287,7 @@ public enum VerificationError: DomainError, Equatable {
     case notPending
     case ownVerification
     case reasonRequired
+    case reasonTooLong(limit: Int)
     case documentRequired
     case documentNotAccepted
     case levelUsesCode
@@ -295,7 +300,7 @@ public enum VerificationError: DomainError, Equatable {
         case .codeExpired, .wrongCode: .unprocessable
         case .tooManyAttempts: .rateLimited
         case .ownVerification: .forbidden
-        case .reasonRequired, .documentRequired, .documentNotAccepted: .invalidInput
+        case .reasonRequired, .reasonTooLong, .documentRequired, .documentNotAccepted: .invalidInput
         case .levelUsesCode: .unprocessable
         }
     }
@@ -311,6 +316,7 @@ public enum VerificationError: DomainError, Equatable {
         case .notPending: "verification-not-pending"
         case .ownVerification: "own-verification"
         case .reasonRequired: "reason-required"
+        case .reasonTooLong: "reason-too-long"
         case .documentRequired: "document-required"
         case .documentNotAccepted: "document-not-accepted"
         case .levelUsesCode: "verification-uses-code"
@@ -330,6 +336,7 @@ public enum VerificationError: DomainError, Equatable {
         case .notPending: "Verification not pending"
         case .ownVerification: "Own verification"
         case .reasonRequired: "A reason is required"
+        case .reasonTooLong: "The reason is too long"
         case .documentRequired: "A document is required"
         case .documentNotAccepted: "Document not accepted"
         case .levelUsesCode: "This level is verified with a code"
@@ -349,6 +356,7 @@ public enum VerificationError: DomainError, Equatable {
         case .notPending: "Only a verification waiting for review can be decided."
         case .ownVerification: "A moderator cannot decide their own verification."
         case .reasonRequired: "Say why the verification is refused; the person sees the reason."
+        case .reasonTooLong(let limit): "A reason has at most \(limit) characters."
         case .documentRequired: "This level needs a document (a photo or a PDF)."
         case .documentNotAccepted: "A document must be a JPEG or PNG photo or a PDF, at most 5 MiB."
         case .levelUsesCode: "E-mail and phone are verified with a code, not with documents."

@@ -127,7 +127,7 @@ public struct OrderMessage: Sendable, Equatable, IdentifierPrefixed {
     public static func validatedBody(_ text: String, attachmentCount: Int) throws(ValidationError) -> String {
         let body = text.trimmingWhitespace()
         var validator = Validator()
-        validator.check(bodyLength.contains(body.count), field: "text", "A message has at most 4000 characters.")
+        validator.check(bodyLength.contains(body.codePointCount), field: "text", "A message has at most 4000 characters.")
         validator.check(!body.isEmpty || attachmentCount > 0, field: "text", "Write something or attach a file.")
         try validator.throwIfInvalid()
         return body

@@ -154,7 +154,7 @@ public enum RatingRules {
                 problems.append(FieldError(field: field, message: "Give 1 to 5 stars."))
             }
         }
-        if let comment = submission.comment, !commentLength.contains(comment.count) {
+        if let comment = submission.comment, !commentLength.contains(comment.codePointCount) {
             problems.append(FieldError(field: "comment", message: "A comment is at most 1000 characters."))
         }
         guard problems.isEmpty else { throw .invalid(problems) }

@@ -178,7 +178,7 @@ public enum CommunityRules {
     /// Text as sent, before it is trimmed: no longer than the API document allows, counted as it
     /// counts (code points), so that padding cannot carry an over-long text past the limit.
     public static func trimmed(_ raw: String, within range: ClosedRange<Int>, field: String) throws -> String {
-        guard raw.unicodeScalars.count <= range.upperBound else {
+        guard raw.codePointCount <= range.upperBound else {
             throw ValidationError(field: field, "At most \(range.upperBound) characters, spaces included.")
         }
         return raw.trimmingWhitespace()
@@ -229,7 +229,7 @@ public enum CommunityRules {
     }
 
     private static func checkLength(_ text: String, _ range: ClosedRange<Int>, field: String, _ message: String) throws {
-        guard range.contains(text.count) else { throw ValidationError(field: field, message) }
+        guard range.contains(text.codePointCount) else { throw ValidationError(field: field, message) }
     }
 }
 

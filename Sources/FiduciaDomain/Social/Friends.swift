@@ -62,7 +62,7 @@ public enum FriendRules {
         from sender: UserID, to recipient: UserID, relationship: Relationship, message: String?, sentLastDay: Int
     ) throws(SocialError) {
         guard sender != recipient else { throw .notWithYourself }
-        if let message, message.count > messageLimit { throw .messageTooLong(limit: messageLimit) }
+        if let message, message.codePointCount > messageLimit { throw .messageTooLong(limit: messageLimit) }
         // A blocked person learns nothing about the block: the request is refused like one to
         // a stranger who does not accept requests.
         guard !relationship.blockedBy else { throw .notAccepting }

@@ -44,7 +44,7 @@ public enum TrustListRules {
     /// be listed, so that a list cannot be stuffed with strangers (or with a rival to warn about).
     public static func checkEntry(owner: UserID, merchant: UserID, note: String?, completedTradesWithMerchant: Int) throws(SocialError) {
         guard owner != merchant else { throw .notWithYourself }
-        if let note, note.count > noteLimit { throw .noteTooLong(limit: noteLimit) }
+        if let note, note.codePointCount > noteLimit { throw .noteTooLong(limit: noteLimit) }
         guard completedTradesWithMerchant > 0 else { throw .notATradePartner }
     }
 

@@ -72,7 +72,7 @@ public struct WebhookEndpoint: Sendable, Equatable, IdentifierPrefixed {
     /// An http(s) URL of a reasonable length.
     public static func validatedURL(_ text: String) throws(ValidationError) -> String {
         let url = text.trimmingWhitespace()
-        guard (8...500).contains(url.count), url.wholeMatch(of: urlShape) != nil, let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+        guard (8...500).contains(url.codePointCount), url.wholeMatch(of: urlShape) != nil, let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
             scheme == "https" || scheme == "http", parsed.host?.isEmpty == false
         else { throw ValidationError(field: "url", "Give an http or https URL of at most 500 characters.") }
         return url

@@ -264,7 +264,7 @@ public struct AccountService: Sendable {
     public func createAPIClient(name: String, by principal: Principal) async throws -> (client: APIClient, key: String) {
         let admin = try principal.requireRole(.admin)
         let name = name.trimmingWhitespace()
-        guard (1...80).contains(name.count) else { throw AccountError.apiClientNameInvalid }
+        guard (1...80).contains(name.codePointCount) else { throw AccountError.apiClientNameInvalid }
         let client = APIClient(id: ids.make(), name: name, createdAt: clock.now())
         let key = SecretToken.make(prefix: Self.apiKeyPrefix, random: random)
         try await store.write { try await $0.apiClients.insert(client, keyHash: SecretToken.hash(key), createdBy: admin.id) }

@@ -155,7 +155,7 @@ public struct EscrowService: Sendable {
 
     private func payByCard(_ id: OrderID, token: String, by principal: Principal) async throws -> Order {
         let token = token.trimmingWhitespace()
-        guard (1...100).contains(token.count) else { throw ValidationError(field: "cardToken", "A card payment needs a cardToken.") }
+        guard (1...100).contains(token.codePointCount) else { throw ValidationError(field: "cardToken", "A card payment needs a cardToken.") }
         let now = clock.now()
         // With the order locked, check that it may be paid and record the attempt: a paid,
         // cancelled or foreign order is never charged, and two payments never run at once.

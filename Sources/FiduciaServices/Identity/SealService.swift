@@ -93,7 +93,7 @@ public struct SealService: Sendable {
         let certifier = try principal.requireUser()
         guard certifier.has(.certifier) else { throw SealError.notACertifier }
         let reason = reason.trimmingWhitespace()
-        guard (3...500).contains(reason.count) else { throw ValidationError(field: "reason", "Say why the seal is revoked (3 to 500 characters).") }
+        guard (3...500).contains(reason.codePointCount) else { throw ValidationError(field: "reason", "Say why the seal is revoked (3 to 500 characters).") }
         let now = clock.now()
         let ids = ids
         return try await store.write { repositories in

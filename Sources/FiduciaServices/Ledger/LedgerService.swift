@@ -102,7 +102,7 @@ public struct LedgerService: Sendable {
         validator.check((1...currency.limits.maximumOrderTotalMinor).contains(amountMinor), field: "amountMinor",
                         "The amount must be a positive number of minor units, at most \(currency.limits.maximumOrderTotalMinor).")
         let reference = reference.trimmingWhitespace()
-        validator.check((1...100).contains(reference.count), field: "reference", "Name the top-up (1 to 100 characters), so that it is recorded once.")
+        validator.check((1...100).contains(reference.codePointCount), field: "reference", "Name the top-up (1 to 100 characters), so that it is recorded once.")
         try validator.throwIfInvalid()
         let now = clock.now()
         let movement = MoneyMovement(

@@ -59,7 +59,7 @@ public struct PaymentsService: Sendable {
         switch source {
         case .card(let token):
             let token = token.trimmingWhitespace()
-            guard (1...100).contains(token.count) else { throw ValidationError(field: "cardToken", "A card deposit needs a cardToken.") }
+            guard (1...100).contains(token.codePointCount) else { throw ValidationError(field: "cardToken", "A card deposit needs a cardToken.") }
             let attempt = ChargeAttempt(
                 id: ids.make(), purpose: .deposit, subjectID: reference, userID: seller.id, amountMinor: amountMinor, currency: currency,
                 cardToken: token, createdAt: now
@@ -102,7 +102,7 @@ public struct PaymentsService: Sendable {
         let user = try principal.requireUser()
         let currency = try Self.validate(amountMinor: amountMinor, currency: currency)
         let destination = destination.trimmingWhitespace()
-        guard Payout.destinationLength.contains(destination.count) else { throw ValidationError(field: "destination", "Give the account to pay into (1 to 80 characters).") }
+        guard Payout.destinationLength.contains(destination.codePointCount) else { throw ValidationError(field: "destination", "Give the account to pay into (1 to 80 characters).") }
         let now = clock.now()
         let payout = Payout(id: ids.make(), userID: user.id, currency: currency, amountMinor: amountMinor, destination: destination, createdAt: now)
         try await store.write { repositories in
@@ -225,7 +225,7 @@ public struct PaymentsService: Sendable {
     public func saveCard(token: String, by principal: Principal) async throws -> SavedCard {
         let user = try principal.requireUser()
         let token = token.trimmingWhitespace()
-        guard (1...100).contains(token.count) else { throw PaymentError.unknownCard }
+        guard (1...100).contains(token.codePointCount) else { throw PaymentError.unknownCard }
         let card: SavedCard
         switch try await provider.verifyCard(token) {
         case .accepted(let label): card = SavedCard(token: token, label: label)

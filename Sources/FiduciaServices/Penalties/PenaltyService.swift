@@ -109,7 +109,7 @@ public struct PenaltyService: Sendable {
     ) async throws -> Penalty {
         let moderator = try principal.requireRole(.moderator, .admin)
         let facts = facts.trimmingWhitespace()
-        guard PenaltyRules.factsLength.contains(facts.count) else {
+        guard PenaltyRules.factsLength.contains(facts.codePointCount) else {
             throw ValidationError(field: "facts", "State the facts the penalty rests on (1 to 2000 characters).")
         }
         guard moderator.id != userID else { throw AccessError.forbidden("Staff cannot penalise themselves.") }
@@ -185,7 +185,7 @@ public struct PenaltyService: Sendable {
     ) async throws -> Appeal {
         let appellant = try principal.requireUser()
         let statement = statement.trimmingWhitespace()
-        guard Appeal.statementLength.contains(statement.count) else {
+        guard Appeal.statementLength.contains(statement.codePointCount) else {
             throw ValidationError(field: "statement", "Say why the penalty is wrong (1 to 4000 characters).")
         }
         let now = clock.now()
@@ -222,7 +222,7 @@ public struct PenaltyService: Sendable {
     public func decideAppeal(_ appealID: AppealID, decision: AppealDecision, reasons: String, by principal: Principal) async throws -> Appeal {
         let reviewer = try principal.requireRole(.moderator, .admin)
         let reasons = reasons.trimmingWhitespace()
-        guard PenaltyRules.factsLength.contains(reasons.count) else {
+        guard PenaltyRules.factsLength.contains(reasons.codePointCount) else {
             throw ValidationError(field: "reasons", "State the reasons of the decision (1 to 2000 characters).")
         }
         let now = clock.now()

@@ -113,7 +113,7 @@ public struct RatingService: Sendable {
     public func reply(to id: RatingID, text: String, by principal: Principal) async throws -> Rating {
         let user = try principal.requireUser()
         let text = text.trimmingWhitespace()
-        guard RatingRules.replyLength.contains(text.count) else { throw RatingError.invalid([FieldError(field: "text", message: "A reply is 1 to 1000 characters.")]) }
+        guard RatingRules.replyLength.contains(text.codePointCount) else { throw RatingError.invalid([FieldError(field: "text", message: "A reply is 1 to 1000 characters.")]) }
         let now = clock.now()
         return try await store.write { repositories in
             guard var rating = try await repositories.ratings.find(id), RatingRules.maySee(rating, principal) else {

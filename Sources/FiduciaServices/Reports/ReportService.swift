@@ -27,7 +27,7 @@ public struct ReportService: Sendable {
     ) async throws -> Report {
         let reporter = try principal.requireUser()
         let text = text.trimmingWhitespace()
-        guard ReportRules.textLength.contains(text.count) else { throw ValidationError(field: "text", "Say what happened (1 to 4000 characters).") }
+        guard ReportRules.textLength.contains(text.codePointCount) else { throw ValidationError(field: "text", "Say what happened (1 to 4000 characters).") }
         let now = clock.now()
         let id: ReportID = ids.make()
         return try await store.write { repositories in
@@ -113,7 +113,7 @@ public struct ReportService: Sendable {
     public func resolve(_ id: ReportID, resolution: Resolution, reasons: String, by principal: Principal) async throws -> Report {
         let moderator = try principal.requireRole(.moderator, .admin)
         let reasons = reasons.trimmingWhitespace()
-        guard PenaltyRules.factsLength.contains(reasons.count) else { throw ValidationError(field: "reasons", "State the reasons (1 to 2000 characters).") }
+        guard PenaltyRules.factsLength.contains(reasons.codePointCount) else { throw ValidationError(field: "reasons", "State the reasons (1 to 2000 characters).") }
         let now = clock.now()
         return try await store.write { repositories in
             guard var report = try await repositories.reports.find(id, lock: true) else { throw NotFoundError(entity: "report", id: id.rawValue) }

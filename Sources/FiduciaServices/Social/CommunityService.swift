@@ -216,7 +216,7 @@ public struct CommunityService: Sendable {
     public func hide(_ content: CommunityContent, reason: String, by principal: Principal) async throws {
         let moderator = try principal.requireRole(.moderator, .admin)
         let reason = try CommunityRules.trimmed(reason, within: CommunityRules.hideReasonLength, field: "reason")
-        guard CommunityRules.hideReasonLength.contains(reason.count) else { throw ValidationError(field: "reason", "State the reason (1 to 2000 characters).") }
+        guard CommunityRules.hideReasonLength.contains(reason.codePointCount) else { throw ValidationError(field: "reason", "State the reason (1 to 2000 characters).") }
         let now = clock.now()
         try await store.write { repositories in
             try await Self.hide(content, Hidden(reason: reason, at: now, by: moderator.id), in: repositories)

@@ -45,7 +45,7 @@ public func buildRouter(
     router.middlewares.add(CanonicalPathMiddleware())
     let operations = try DeclaredOperations(document: OpenAPIDocument.yaml())
     router.middlewares.add(DeclaredMethodsMiddleware(operations: operations))
-    router.middlewares.add(BodyLimitMiddleware(configuration: configuration))
+    router.middlewares.add(BodyLimitMiddleware(configuration: configuration, operations: operations))
     router.middlewares.add(AuthenticationMiddleware(accounts: services.accounts, incidents: services.incidents))
     router.middlewares.add(IdempotencyMiddleware(idempotency: services.idempotency, configuration: configuration, operations: operations))
     router.middlewares.add(LocationHeaderMiddleware())

@@ -135,7 +135,7 @@ extension FiduciaAPIHandler {
 
     private static func reason(_ text: String?) throws -> String? {
         guard let text = text?.trimmingWhitespace(), !text.isEmpty else { return nil }
-        guard text.count <= 500 else { throw ValidationError(field: "reason", "The reason must be at most 500 characters.") }
+        guard text.codePointCount <= 500 else { throw ValidationError(field: "reason", "The reason must be at most 500 characters.") }
         return text
     }
 }

@@ -1,3 +1,5 @@
+import FiduciaDomain
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -10,6 +12,7 @@ import NIOCore
 /// to decode zero bytes as JSON for operations whose body is optional.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let configuration: WebConfiguration
+    let operations: DeclaredOperations
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let maximumBytes = configuration.bodyLimit(path: request.uri.path, contentType: request.headers[.contentType])
@@ -38,6 +41,13 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
                 request.headers[.contentType]?.lowercased().contains("json") == true, Self.containsNullLiteral(body)
             {
                 throw WebError.malformedRequest("No field takes null: leave out a field you do not want to set.")
+            }
+            if request.headers[.contentType]?.lowercased().contains("json") == true,
+                let shape = operations.bodyShape(method: request.method, path: request.uri.path),
+                let value = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)),
+                let violation = shape.violation(in: value)
+            {
+                throw violation
             }
             if body.readableBytes == 0, request.headers[.contentType] == nil, request.uri.path.hasPrefix("/v1/") {
                 var head = request.head

@@ -1,0 +1,98 @@
+import FiduciaDomain
+import Foundation
+
+/// The limits a request body's schema declares on its texts and lists (`maxLength`, `minLength`,
+/// `maxItems`, `minItems`), read from the OpenAPI document and checked on every JSON body before
+/// it is decoded.
+///
+/// The generated decoder checks types and enumerations but no limit; the services check their own
+/// limits, and each was found once disagreeing with the document in a way a contract run could
+/// trip over: a count of grapheme clusters where the document counts code points, a limit checked
+/// after trimming, a reason cut short instead of refused. Checking the declared limits here, once,
+/// makes the server refuse every body its document calls invalid; the services still check what
+/// their rules need (for the pages' forms as much as for the API).
+indirect enum DeclaredShape: Sendable, Equatable {
+    case text(minLength: Int?, maxLength: Int?)
+    case list(item: DeclaredShape?, minItems: Int?, maxItems: Int?)
+    case object([String: DeclaredShape])
+    /// Nothing to check (numbers, booleans, schemas that say nothing of length).
+    case free
+
+    /// The shape of `schema`, following `$ref`s into `components` (at most 16 deep, so a schema
+    /// that refers to itself ends as `free`).
+    init(schema: Any?, components: [String: Any], depth: Int = 0) {
+        guard depth < 16, let schema = schema as? [String: Any] else {
+            self = .free
+            return
+        }
+        if let reference = schema["$ref"] as? String {
+            let name = reference.split(separator: "/").last.map(String.init) ?? ""
+            self = DeclaredShape(schema: components[name], components: components, depth: depth + 1)
+            return
+        }
+        let types: Set<String> = switch schema["type"] {
+        case let one as String: [one]
+        case let many as [String]: Set(many)
+        default: []
+        }
+        if let properties = schema["properties"] as? [String: Any] {
+            let shapes = properties.mapValues { DeclaredShape(schema: $0, components: components, depth: depth + 1) }
+            self = .object(shapes.filter { $0.value != .free })
+        } else if types.contains("array") || schema["items"] != nil {
+            self = .list(
+                item: DeclaredShape(schema: schema["items"], components: components, depth: depth + 1),
+                minItems: schema["minItems"] as? Int, maxItems: schema["maxItems"] as? Int)
+        } else if types.contains("string"), schema["minLength"] != nil || schema["maxLength"] != nil {
+            self = .text(minLength: schema["minLength"] as? Int, maxLength: schema["maxLength"] as? Int)
+        } else {
+            self = .free
+        }
+    }
+
+    /// Whether anything in this shape has a limit to check.
+    var hasLimits: Bool {
+        switch self {
+        case .text: true
+        case .list(let item, let minItems, let maxItems): minItems != nil || maxItems != nil || item?.hasLimits == true
+        case .object(let properties): properties.values.contains { $0.hasLimits }
+        case .free: false
+        }
+    }
+
+    /// The first place where `value` (decoded by `JSONSerialization`) breaks a declared limit, as
+    /// a validation error naming the field (`items[2].title`); nothing when it keeps them all.
+    /// A value of another type than declared is left to the decoder, which refuses it.
+    func violation(in value: Any, at path: String = "") -> ValidationError? {
+        switch self {
+        case .text(let minLength, let maxLength):
+            guard let text = value as? String else { return nil }
+            // Code points, as JSON Schema counts them (and as the services now measure too).
+            let length = text.codePointCount
+            if let maxLength, length > maxLength {
+                return ValidationError(field: path, "At most \(maxLength) characters (this has \(length)).")
+            }
+            if let minLength, length < minLength {
+                return ValidationError(field: path, "At least \(minLength) character\(minLength == 1 ? "" : "s").")
+            }
+            return nil
+        case .list(let item, let minItems, let maxItems):
+            guard let elements = value as? [Any] else { return nil }
+            if let maxItems, elements.count > maxItems { return ValidationError(field: path, "At most \(maxItems) items.") }
+            if let minItems, elements.count < minItems { return ValidationError(field: path, "At least \(minItems) item\(minItems == 1 ? "" : "s").") }
+            guard let item else { return nil }
+            for (index, element) in elements.enumerated() {
+                if let found = item.violation(in: element, at: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let properties):
+            guard let fields = value as? [String: Any] else { return nil }
+            for (name, shape) in properties.sorted(by: { $0.key < $1.key }) {
+                guard let field = fields[name] else { continue }
+                if let found = shape.violation(in: field, at: path.isEmpty ? name : "\(path).\(name)") { return found }
+            }
+            return nil
+        case .free:
+            return nil
+        }
+    }
+}
