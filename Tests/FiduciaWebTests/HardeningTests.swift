@@ -112,6 +112,8 @@ struct HardeningTests {
         #expect(try violation(#"{"items":[{"title":"ok"},{"title":"\#(fits) "}]}"#) == "items[1].title")
         #expect(try violation(#"{"items":[{"title":"\#(String(repeating: "e\u{301}", count: 101))"}]}"#) == "items[0].title")
         #expect(try violation(#"{"items":[]}"#) == "items")
+        // The document's pattern: something other than white space (a no-break space is white space).
+        #expect(try violation(#"{"items":[{"title":"\u00a0 "}]}"#) == "items[0].title")
         #expect(try violation(#"{"items":[\#(Array(repeating: "{}", count: 51).joined(separator: ","))]}"#) == "items")
         // A value of the wrong type is left to the decoder; a path parameter matches any segment.
         #expect(try violation(#"{"items":"many"}"#) == nil)

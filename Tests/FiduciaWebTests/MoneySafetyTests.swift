@@ -209,6 +209,70 @@ struct MoneySafetyTests {
     }
 
     /// Attack 7: staff moved money alone and without a trace; limits were not checked in one place.
+    /// Attack 8: a seller takes the deposit back while it still backs sales (and twice at once).
+    @Test(arguments: TestDatabases.kinds)
+    func aDepositComesBackOnlyOnceItBacksNoSaleAndOnlyOnce(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            var seller = try await web.user("shop", roles: ["seller"])
+            let buyer = try await web.user("ann")
+            let other = try await web.user("ben")
+            #expect(try await web.request(.post, "/v1/deposits", json: #"{"currency":"EUR","amountMinor":30000,"source":"card","cardToken":"tok_visa"}"#, token: seller.token).status == .created)
+            func withdraw(_ minor: Int, as party: Party) async throws -> TestResponse {
+                try await web.request(.post, "/v1/deposits/withdrawals", json: #"{"currency":"EUR","amountMinor":\#(minor)}"#, token: party.token)
+            }
+            func deposit() async throws -> Int? { try await Self.balance(web, seller)["depositMinor"] as? Int }
+
+            // A completed sale (7-day return window) and a paid one not yet shipped.
+            let sold = try await web.completedTrade(buyer: buyer.token, seller: seller, priceMinor: 10_000)
+            let open = try await Self.order(web, buyer: other, seller: seller, priceMinor: 5_000)
+            #expect(try await Self.pay(web, open, buyer: other).status == .ok)
+            let unfinished = try await withdraw(30_000, as: seller)
+            #expect(unfinished.status == .conflict && unfinished.problemType == "/problems/deposit-backs-sales")
+            #expect(unfinished.text.contains("1 sale is not finished"), "\(unfinished.text)")
+            #expect(try await web.request(.post, "/v1/orders/\(open)/cancellation", token: seller.token).status == .ok)
+            // Inside the return window the buyer can still claim: refused, naming the day it ends.
+            let completedAt = try #require(try await web.request(.get, "/v1/orders/\(sold)", token: seller.token).object["completedAt"] as? String)
+            let claimable = try await withdraw(1, as: seller)
+            #expect(claimable.status == .conflict && claimable.text.contains("until "), "\(claimable.text)")
+            #expect(try await deposit() == 30_000)
+            var pages = PageBrowser(web: web)
+            try await pages.logIn("shop")
+            #expect(try await pages.visit(.get, "/wallet").text.contains("data-deposit-hold=\"EUR\""))
+
+            // Someone without a deposit has nothing to take, whatever they ask for.
+            #expect(try await withdraw(1, as: buyer).problemType == "/problems/deposit-too-small")
+
+            // The window closes (7 days after \(completedAt)): more than the deposit is refused, and two
+            // withdrawals racing for most of it cannot both succeed.
+            web.clock.advance(by: 8 * 86_400)
+            // (Eight idle days end every session: sign in again.)
+            seller.token = try await web.logIn("shop")
+            try await pages.logIn("shop")
+            #expect(try await withdraw(30_001, as: seller).problemType == "/problems/deposit-too-small")
+            #expect(try await pages.visit(.get, "/wallet").text.contains("/wallet/deposit/withdrawal"))
+            let racer = seller
+            async let first = withdraw(20_000, as: racer)
+            async let second = withdraw(20_000, as: racer)
+            let statuses = [try await first.status, try await second.status]
+            #expect(statuses.filter { $0 == .created }.count == 1, "\(statuses)")
+            #expect(statuses.contains(.unprocessableContent), "\(statuses)")
+            #expect(try await deposit() == 10_000)
+            // Proceeds 9 800 plus the 20 000 withdrawn; nothing reserved any more, so it may all leave.
+            let balance = try await Self.balance(web, seller)
+            #expect(balance["availableMinor"] as? Int == 29_800)
+            #expect(balance["withdrawableMinor"] as? Int == 29_800)
+            // The score is recomputed without the withdrawn part.
+            try await Self.runJobs(web)
+            let profile = try await web.request(.get, "/v1/users/\(seller.id)/trust-profile?role=seller")
+            #expect((profile.object["deposit"] as? [String: Any])?["amountMinor"] as? Int == 10_000)
+            // The rest through the page's form.
+            let taken = try await pages.submit(on: "/wallet", to: "/wallet/deposit/withdrawal", ["currency": "EUR", "amount": "100.00"])
+            #expect(taken.status == .seeOther, "\(taken.text)")
+            #expect(try await deposit() == 0)
+            try await Self.expectCleanLedger(web)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func staffDecisionsAreRecordedAndLargeOnesNeedASecondStaffMember(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in

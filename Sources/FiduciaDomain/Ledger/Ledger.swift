@@ -138,6 +138,8 @@ public enum TransferPurpose: String, Sendable, Codable, CaseIterable {
     case guaranteeClaim = "guarantee_claim"
     case guaranteeRecovery = "guarantee_recovery"
     case depositPlaced = "deposit_placed"
+    /// A security deposit (or part of it) moved back to the seller's balance.
+    case depositWithdrawn = "deposit_withdrawn"
     case statementCharge = "statement_charge"
     case statementPayment = "statement_payment"
     case payout

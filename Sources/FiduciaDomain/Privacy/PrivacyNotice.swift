@@ -117,8 +117,7 @@ public struct DeletionObstacles: Sendable {
         for (kind, amount) in money {
             switch kind {
             case .deposit:
-                // There is no way yet for a seller to take a deposit back themself.
-                things.append("a security deposit of \(amount), which the operator has to return to you (withdrawing a deposit is not built yet)")
+                things.append("a security deposit of \(amount) to withdraw (from your wallet, once it backs no sale) and pay out")
             case .debt: things.append("a debt of \(amount) to the buyer guarantee fund")
             default: things.append("a balance of \(amount) to pay out (or money on its way)")
             }

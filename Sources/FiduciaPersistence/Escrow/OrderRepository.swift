@@ -37,6 +37,9 @@ public protocol OrderRepository: Sendable {
     func exposure(seller: UserID, currency: Currency, now: Date) async throws -> (exposureMinor: Int64, settledSales: Int)
     /// The seller's shipped or completed orders with a refund request nobody settled yet.
     func openRefundRequests(seller: UserID) async throws -> Int
+    /// The seller's sales that may still ask something of their security deposit: not finished,
+    /// in dispute, or completed since `completedSince` (`DepositWithdrawal` judges them).
+    func backedByDeposit(seller: UserID, completedSince: Date) async throws -> [Order]
     /// The seller's after-sales policy (the standard one if never set).
     func policy(seller: UserID) async throws -> AfterSalesPolicy
     func setPolicy(_ policy: AfterSalesPolicy, seller: UserID, now: Date) async throws
@@ -192,6 +195,14 @@ struct SQLOrderRepository: OrderRepository {
             SELECT COUNT(*) AS n FROM orders WHERE seller_id = \(bind: seller.rawValue) AND status = 'completed' AND return_deadline <= \(bind: now)
             """).first()?.int("n") ?? 0
         return (exposure, settled)
+    }
+
+    func backedByDeposit(seller: UserID, completedSince: Date) async throws -> [Order] {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM orders WHERE seller_id = \(bind: seller.rawValue)
+                AND (status IN ('created', 'paid', 'shipped') OR escrow_frozen = 1
+                     OR (status = 'completed' AND completed_at >= \(bind: completedSince.millisecondsSince1970)))
+            """).all().map(Self.order)
     }
 
     func openRefundRequests(seller: UserID) async throws -> Int {

@@ -207,8 +207,11 @@ public struct DemoSeeder: Sendable {
         _ = try await past.escrow.setPolicy(AfterSalesPolicy(returnWindowDays: 7, genuineGoodsGuarantee: true), by: principal("lotus"))
         _ = try await past.escrow.setPolicy(AfterSalesPolicy(returnWindowDays: 15, genuineGoodsGuarantee: false), by: principal("northwind"))
         _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 50_000, from: .card(token: "tok_visa"), by: principal("lotus"))
-        _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 20_000, from: .card(token: "tok_visa"), by: principal("northwind"))
-        created.append("guarantee fund of 1000.00 EUR; deposits for Lotus Tea House and Northwind Books")
+        // Northwind put down 250.00 and, before its first sale, took 50.00 back (a deposit comes back
+        // only while it backs no sale: its wallet now says why the rest stays).
+        _ = try await past.payments.placeDeposit(currency: "EUR", amountMinor: 25_000, from: .card(token: "tok_visa"), by: principal("northwind"))
+        _ = try await past.payments.withdrawDeposit(currency: "EUR", amountMinor: 5_000, by: principal("northwind"))
+        created.append("guarantee fund of 1000.00 EUR; deposits for Lotus Tea House and Northwind Books (Northwind took 50.00 of its deposit back before its first sale; /wallet says what holds the rest)")
 
         let trades = Self.trades(now: now)
         let comments = ["Exactly as described, fast shipping.", "Lovely tea, well packed.", "Second order, still excellent.", nil, "Friendly and quick.", nil]

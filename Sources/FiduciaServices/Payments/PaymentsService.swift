@@ -78,6 +78,57 @@ public struct PaymentsService: Sendable {
         return try await ledger.balances(of: seller.id).first { $0.currency == currency }!
     }
 
+    /// Moves part or all of the acting user's security deposit back to their available balance,
+    /// once it no longer backs any sale (`DepositWithdrawal`): the usual payout rules apply from
+    /// there. Anyone may call it (a seller whose role was removed keeps their deposit); with no
+    /// deposit there is nothing to withdraw.
+    public func withdrawDeposit(currency: String, amountMinor: Int64, by principal: Principal) async throws -> UserBalance {
+        let user = try principal.requireUser()
+        let currency = try Self.validate(amountMinor: amountMinor, currency: currency)
+        let reference = "deposit-withdrawal:\(ids.make(Transfer.self))"
+        let now = clock.now()
+        try await store.write { repositories in
+            let deposit = AccountReference.user(user.id, .deposit), available = AccountReference.user(user.id, .available)
+            // The deposit is locked first: a fine or a second withdrawal waits for this one.
+            let accounts = try await repositories.ledger.lockAccounts(
+                [deposit, available].sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
+            )
+            try await checkWithdrawal(amountMinor, from: accounts[deposit]!.balances.spendable, of: user.id, currency: currency, in: repositories, now: now)
+            try await ledger.execute([
+                MoneyMovement(debit: deposit, credit: available, amountMinor: amountMinor, mode: .posted, purpose: .depositWithdrawn, reference: reference),
+            ], currency: currency, orderID: nil, in: repositories, now: now)
+            // The deposit raised the seller's starting point: recompute the score without it.
+            try await CreditService.scheduleRefresh(user.id, role: .seller, in: repositories, now: now, ids: ids)
+        }
+        return try await ledger.balances(of: user.id).first { $0.currency == currency }!
+    }
+
+    /// Whether the acting user's deposit in `currency` could be withdrawn now, and if not, why
+    /// (for the wallet page, which says so before anyone tries).
+    public func depositWithdrawalHold(currency: Currency, depositMinor: Int64, by principal: Principal) async throws -> DepositWithdrawalError? {
+        let user = try principal.requireUser()
+        let now = clock.now()
+        return try await store.read { repositories in
+            do {
+                try await checkWithdrawal(depositMinor, from: depositMinor, of: user.id, currency: currency, in: repositories, now: now)
+                return nil
+            } catch let error as DepositWithdrawalError {
+                return error
+            }
+        }
+    }
+
+    /// Reads what the deposit still backs (recent sales, a debt to the fund) and judges a withdrawal.
+    private func checkWithdrawal(
+        _ amountMinor: Int64, from depositMinor: Int64, of user: UserID, currency: Currency, in repositories: Repositories, now: Date
+    ) async throws {
+        let debt = try await repositories.ledger.accounts(owner: .user(user))
+            .first { $0.kind == .debt && $0.currency == currency }?.balances.postedDebitBalance ?? 0
+        let since = now.addingTimeInterval(-Double(DepositWithdrawal.longestClaimDays + 1) * 86_400)
+        let sales = try await repositories.orders.backedByDeposit(seller: user, completedSince: since)
+        try DepositWithdrawal.check(amountMinor: amountMinor, depositMinor: depositMinor, currency: currency, sales: sales, debtMinor: debt, at: now)
+    }
+
     /// The effect of a successful card charge for a deposit.
     var recordDeposit: CardCharges.Effect {
         { attempt, _, repositories, now in

@@ -2,8 +2,8 @@ import FiduciaDomain
 import Foundation
 
 /// The limits a request body's schema declares on its texts and lists (`maxLength`, `minLength`,
-/// `maxItems`, `minItems`), read from the OpenAPI document and checked on every JSON body before
-/// it is decoded.
+/// the "not only white space" `pattern`, `maxItems`, `minItems`), read from the OpenAPI document
+/// and checked on every JSON body before it is decoded.
 ///
 /// The generated decoder checks types and enumerations but no limit; the services check their own
 /// limits, and each was found once disagreeing with the document in a way a contract run could
@@ -12,7 +12,7 @@ import Foundation
 /// makes the server refuse every body its document calls invalid; the services still check what
 /// their rules need (for the pages' forms as much as for the API).
 indirect enum DeclaredShape: Sendable, Equatable {
-    case text(minLength: Int?, maxLength: Int?)
+    case text(minLength: Int?, maxLength: Int?, notBlank: Bool)
     case list(item: DeclaredShape?, minItems: Int?, maxItems: Int?)
     case object([String: DeclaredShape])
     /// Nothing to check (numbers, booleans, schemas that say nothing of length).
@@ -42,10 +42,29 @@ indirect enum DeclaredShape: Sendable, Equatable {
             self = .list(
                 item: DeclaredShape(schema: schema["items"], components: components, depth: depth + 1),
                 minItems: schema["minItems"] as? Int, maxItems: schema["maxItems"] as? Int)
-        } else if types.contains("string"), schema["minLength"] != nil || schema["maxLength"] != nil {
-            self = .text(minLength: schema["minLength"] as? Int, maxLength: schema["maxLength"] as? Int)
+        } else if types.contains("string"), schema["minLength"] != nil || schema["maxLength"] != nil || schema["pattern"] as? String == Self.notBlank {
+            // Other patterns (addresses, phone numbers, names) are the services' to check, which
+            // refuse them with problems named for what is wrong.
+            self = .text(minLength: schema["minLength"] as? Int, maxLength: schema["maxLength"] as? Int, notBlank: schema["pattern"] as? String == Self.notBlank)
         } else {
             self = .free
+        }
+    }
+
+    /// The document's pattern for a text that must say something: at least one character that
+    /// is not white space (the explicit U+0085 because regular expression engines disagree on
+    /// whether `\s` covers it).
+    static let notBlank = #"[^\s\u0085]"#
+
+    /// White space as the narrowest common engine reads `\s` (ICU: tab, line feed, form feed,
+    /// return and the separator categories), plus U+0085. Python's `\s`, which schema checkers
+    /// such as schemathesis use, also covers vertical tab and U+001C–U+001F: so a text blank here is
+    /// blank for them too, and the edge never refuses a text the document allows. The services
+    /// (which trim all of Unicode's white space) refuse what is left.
+    static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "\t", "\n", "\u{0C}", "\r", "\u{85}": true
+        default: [.spaceSeparator, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
         }
     }
 
@@ -64,7 +83,7 @@ indirect enum DeclaredShape: Sendable, Equatable {
     /// A value of another type than declared is left to the decoder, which refuses it.
     func violation(in value: Any, at path: String = "") -> ValidationError? {
         switch self {
-        case .text(let minLength, let maxLength):
+        case .text(let minLength, let maxLength, let notBlank):
             guard let text = value as? String else { return nil }
             // Code points, as JSON Schema counts them (and as the services now measure too).
             let length = text.codePointCount
@@ -73,6 +92,9 @@ indirect enum DeclaredShape: Sendable, Equatable {
             }
             if let minLength, length < minLength {
                 return ValidationError(field: path, "At least \(minLength) character\(minLength == 1 ? "" : "s").")
+            }
+            if notBlank, text.unicodeScalars.allSatisfy(Self.isBlank) {
+                return ValidationError(field: path, "Write something other than spaces.")
             }
             return nil
         case .list(let item, let minItems, let maxItems):
@@ -96,3 +118,4 @@ indirect enum DeclaredShape: Sendable, Equatable {
         }
     }
 }
+

@@ -139,6 +139,7 @@ enum Notices {
         case "cancelled": "The order was cancelled."
         case "payout-requested": "Payout requested. The amount is held until the bank confirms."
         case "deposit-placed": "Deposit placed."
+        case "deposit-withdrawn": "The deposit went back to your available balance."
         case "card-saved": "Card saved."
         case "experience-shared": "Shared with your friends. They see it in their feed and on this merchant's community page."
         case "external-linked": "Linked. You can now sign in with that account too."

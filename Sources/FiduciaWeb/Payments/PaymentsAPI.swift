@@ -26,6 +26,12 @@ extension FiduciaAPIHandler {
         return .created(.init(body: .json(.init(balance))))
     }
 
+    func withdrawDeposit(_ input: Operations.WithdrawDeposit.Input) async throws -> Operations.WithdrawDeposit.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
+        let balance = try await services.payments.withdrawDeposit(currency: body.currency.rawValue, amountMinor: body.amountMinor, by: principal)
+        return .created(.init(body: .json(.init(balance))))
+    }
+
     func createPayout(_ input: Operations.CreatePayout.Input) async throws -> Operations.CreatePayout.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the generated server only accepts JSON") }
         let payout = try await services.payments.requestPayout(currency: body.currency.rawValue, amountMinor: body.amountMinor, destination: body.destination, by: principal)

@@ -12,6 +12,7 @@ struct WalletPages: Sendable {
         router.page("/wallet") { request in try await wallet(request) }
         router.page("/wallet/payout", method: .post) { request in try await payout(request) }
         router.page("/wallet/deposit", method: .post) { request in try await deposit(request) }
+        router.page("/wallet/deposit/withdrawal", method: .post) { request in try await withdrawDeposit(request) }
         router.page("/wallet/card", method: .post) { request in try await saveCard(request) }
     }
 
@@ -22,9 +23,12 @@ struct WalletPages: Sendable {
         }
         struct PayoutRow: Sendable { let id, amount, destination, status: String }
         struct StatementRow: Sendable { let month: String; let itemCount: Int; let total, status: String }
+        /// A deposit, and why it cannot be withdrawn yet (nil: it can).
+        struct DepositRow: Sendable { let currency, amount: String; let hold: String? }
         let balances: [BalanceRow]
         let payouts: [PayoutRow]
         let statements: [StatementRow]
+        let deposits: [DepositRow]
         let card: String?
         let isSeller: Bool
         /// The payment provider's test cards, when it is the sandbox (a hint beside the card fields).
@@ -38,6 +42,11 @@ struct WalletPages: Sendable {
         let payouts = try await services.payments.payouts(by: site.principal)
         let statements = try await services.payments.statements(by: site.principal)
         let card = try await services.payments.savedCard(by: site.principal)
+        var deposits: [WalletView.DepositRow] = []
+        for balance in balances where balance.depositMinor > 0 {
+            let hold = try await services.payments.depositWithdrawalHold(currency: balance.currency, depositMinor: balance.depositMinor, by: site.principal)
+            deposits.append(.init(currency: balance.currency.code, amount: Money.format(balance.depositMinor, balance.currency), hold: hold?.detail))
+        }
         let view = WalletView(
             balances: balances.map { balance in
                 let format = { (minor: Int64) in Money.format(minor, balance.currency) }
@@ -57,6 +66,7 @@ struct WalletPages: Sendable {
                 .init(month: $0.month, itemCount: $0.itemCount, total: Money.format($0.totalMinor, $0.currency),
                       status: $0.status.rawValue + ($0.failureReason.map { " (\($0))" } ?? ""))
             },
+            deposits: deposits,
             card: card?.label,
             isSeller: viewer.has(.seller),
             testCards: services.payments.provider.name == "sandbox" ? SandboxPaymentProvider.testCards : [],
@@ -109,6 +119,12 @@ struct WalletPages: Sendable {
         try await handle(request, notice: "deposit-placed") { form in
             let source: PaymentsService.Source = form.source == "balance" ? .balance : .card(token: form.cardToken ?? "")
             _ = try await services.payments.placeDeposit(currency: (form.currency ?? "").uppercased(), amountMinor: try form.amountMinor(), from: source, by: site.principal)
+        }
+    }
+
+    private func withdrawDeposit(_ request: Request) async throws -> Response {
+        try await handle(request, notice: "deposit-withdrawn") { form in
+            _ = try await services.payments.withdrawDeposit(currency: (form.currency ?? "").uppercased(), amountMinor: try form.amountMinor(), by: site.principal)
         }
     }
 
