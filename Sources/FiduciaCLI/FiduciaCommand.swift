@@ -7,7 +7,7 @@ public struct FiduciaCommand: AsyncParsableCommand {
         abstract: "Fiducia: trust & safety for online marketplaces (escrow, ratings, credit scores, fraud resistance).",
         subcommands: [
             Serve.self, Migrate.self, Admin.self, Demo.self, LedgerCommand.self, Billing.self,
-            Replay.self, Score.self, Eval.self, SynthesizeNetwork.self, ShowConfiguration.self, Keys.self, VerifySeal.self, Outbox.self, LogCommand.self, AuditCommand.self, ReportCommand.self, FraudFeedCommand.self, Backup.self, Restore.self,
+            Replay.self, Score.self, Eval.self, SynthesizeNetwork.self, ShowConfiguration.self, Keys.self, VerifySeal.self, Outbox.self, LogCommand.self, AuditCommand.self, ReportCommand.self, FraudFeedCommand.self, IncidentCommand.self, Backup.self, Restore.self,
         ],
         defaultSubcommand: nil
     )

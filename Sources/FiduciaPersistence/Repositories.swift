@@ -73,7 +73,7 @@ public struct Repositories: Sendable {
         self.community = SQLCommunityRepository(sql: sql, kind: kind)
         self.ratingLog = SQLRatingLogRepository(sql: sql)
         self.audit = SQLAuditRepository(sql: sql)
-        self.transparency = SQLTransparencyRepository(sql: sql)
+        self.transparency = SQLTransparencyRepository(sql: sql, kind: kind)
         self.privacy = SQLPrivacyRepository(sql: sql, kind: kind)
         self.incidents = SQLIncidentRepository(sql: sql)
         self.customerCare = SQLCustomerCareRepository(sql: sql)

@@ -65,6 +65,28 @@ struct CommandLineTests {
         #expect(broken.output.contains("ledger BROKEN: 1 violation(s)"))
     }
 
+    @Test func anOperatorSwitchesIncidentModeInTheNameOfAnAdministrator() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("fiducia.sqlite").path
+        let keys = ["--database", path]
+        #expect(try Self.run(["admin", "create"] + keys + ["--email", "ops@example.com", "--password", "correct horse battery"]).status == 0)
+        #expect(try Self.run(["incident", "status"] + keys).status == 3)
+        // Only an administrator account may be named; nothing is switched otherwise.
+        #expect(try Self.run(["incident", "start"] + keys + ["--reason", "Stolen staff password", "--admin", "nobody@example.com"]).status != 0)
+        #expect(try Self.run(["incident", "status"] + keys).status == 3)
+        let started = try Self.run(["incident", "start"] + keys + ["--reason", "Stolen staff password", "--admin", "OPS@example.com"])
+        #expect(started.status == 0 && started.output.contains("incident mode ON"), "\(started.output)")
+        let status = try Self.run(["incident", "status"] + keys)
+        #expect(status.status == 0 && status.output.contains("Stolen staff password"))
+        #expect(try Self.run(["incident", "start"] + keys + ["--reason", "again", "--admin", "ops@example.com"]).status != 0)
+        #expect(try Self.run(["incident", "end"] + keys + ["--admin", "ops@example.com"]).output.contains("incident mode OFF"))
+        #expect(try Self.run(["incident", "status"] + keys).status == 3)
+        // Both switches are in the audit log, as the operator's, and the chain holds.
+        let audit = try Self.run(["audit", "verify"] + keys)
+        #expect(audit.status == 0, "\(audit.output)")
+    }
+
     @Test func replayScoreAndEvalWorkOnASmallNetwork() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

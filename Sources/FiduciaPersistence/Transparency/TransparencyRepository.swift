@@ -5,7 +5,10 @@ import SQLKit
 /// Anonymous feedback (F5) and the monthly transparency reports, with the counts a report is made of.
 public protocol TransparencyRepository: Sendable {
     func insert(_ feedback: Feedback) async throws
-    func feedbackCount(receivedHour: Date) async throws -> Int
+    /// How many notes arrived in the hour, counted under a lock held until the transaction ends,
+    /// so that two servers cannot both count 199 and both insert (SQLite's single writer already
+    /// serialises; PostgreSQL takes an advisory lock on the hour).
+    func lockAndCountFeedback(receivedHour: Date) async throws -> Int
     /// Unread notes first, then read ones; newest first within each; after `cursor` (an id).
     func feedback(unreadOnly: Bool, after cursor: FeedbackID?, limit: Int) async throws -> [Feedback]
     func findFeedback(_ id: FeedbackID) async throws -> Feedback?
@@ -26,6 +29,7 @@ public protocol TransparencyRepository: Sendable {
 
 struct SQLTransparencyRepository: TransparencyRepository {
     let sql: any SQLDatabase
+    let kind: DatabaseKind
 
     static let feedbackColumns = "id, topic, text, received_hour, read_by, read_at"
 
@@ -37,8 +41,11 @@ struct SQLTransparencyRepository: TransparencyRepository {
             """).run()
     }
 
-    func feedbackCount(receivedHour: Date) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM feedback WHERE received_hour = \(bind: receivedHour.millisecondsSince1970)")
+    func lockAndCountFeedback(receivedHour: Date) async throws -> Int {
+        if kind == .postgres {
+            try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "feedback-hour:\(receivedHour.millisecondsSince1970)"), 0))").run()
+        }
+        return try await count("SELECT COUNT(*) AS n FROM feedback WHERE received_hour = \(bind: receivedHour.millisecondsSince1970)")
     }
 
     func feedback(unreadOnly: Bool, after cursor: FeedbackID?, limit: Int) async throws -> [Feedback] {

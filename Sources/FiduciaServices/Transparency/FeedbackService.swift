@@ -13,7 +13,7 @@ public struct FeedbackService: Sendable {
         let now = clock.now()
         let randomBytes = random.bytes(10)
         return try await store.write { repositories in
-            let thisHour = try await repositories.transparency.feedbackCount(receivedHour: Feedback.hour(of: now))
+            let thisHour = try await repositories.transparency.lockAndCountFeedback(receivedHour: Feedback.hour(of: now))
             let feedback = try Feedback.make(topic: topic, text: text, receivedAt: now, random: randomBytes, receivedThisHour: thisHour)
             try await repositories.transparency.insert(feedback)
             return feedback
