@@ -44,7 +44,7 @@ public struct Repositories: Sendable {
     init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
         self.kind = kind
         self.sql = sql
-        self.users = SQLUserRepository(sql: sql, sealer: sealer)
+        self.users = SQLUserRepository(sql: sql, kind: kind, sealer: sealer)
         self.sessions = SQLSessionRepository(sql: sql, kind: kind, sealer: sealer)
         self.apiClients = SQLAPIClientRepository(sql: sql)
         self.idempotency = SQLIdempotencyRepository(sql: sql, sealer: sealer)

@@ -116,6 +116,30 @@ struct DataRightsTests {
         }
     }
 
+    /// A buyer orders from a seller at the very moment the seller's account is being deleted: the
+    /// order waits for the deletion and is refused, rather than landing on an account with nobody
+    /// behind it (on PostgreSQL it used to read the seller before the deletion committed).
+    @Test(arguments: TestDatabases.kinds)
+    func anOrderRacingTheSellersDeletionIsRefused(_ kind: TestDatabaseKind) async throws {
+        try await WebHarness.run(kind) { web in
+            let seller = try await web.user("leaving", roles: ["seller"])
+            let buyer = try await web.user("ann")
+            let now = web.clock.now()
+            let deletion = Task {
+                try await web.services.store.write { repositories in
+                    try await repositories.privacy.lockAccount(UserID(seller.id))
+                    try await repositories.privacy.erase(UserID(seller.id), at: now)
+                    try await Task.sleep(for: .milliseconds(600))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(150))
+            let order = try await web.request(.post, "/v1/orders", json: #"{"sellerId":"\#(seller.id)","currency":"EUR","items":[{"title":"Tea","quantity":1,"unitPriceMinor":500}]}"#, token: buyer.token)
+            try await deletion.value
+            #expect(order.status != .created, "\(order.text)")
+            #expect((try await web.request(.get, "/v1/orders", token: buyer.token).object["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func anAPIClientCannotActForADeletedAccount(_ kind: TestDatabaseKind) async throws {
         try await WebHarness.run(kind) { web in

@@ -8,6 +8,10 @@ public protocol UserRepository: Sendable {
     func insert(_ user: User, passwordHash: String?) async throws
     func find(_ id: UserID) async throws -> User?
     func find(_ ids: [UserID]) async throws -> [UserID: User]
+    /// The user, share-locked until the transaction ends (PostgreSQL): an account deletion, which
+    /// locks the row for update, either waits for this transaction or has finished before it
+    /// reads, so what is read (roles above all) stays true until the commit.
+    func findLockedForShare(_ id: UserID) async throws -> User?
     /// The user with this (normalised) email and their password hash, for logging in.
     func findCredentials(email: String) async throws -> (user: User, passwordHash: String?)?
     /// Users in creation order after `cursor`, optionally only those with `role`.
@@ -30,6 +34,7 @@ public protocol UserRepository: Sendable {
 /// found by its keyed hash (`email_hash`); the display name is public and stays as it is.
 struct SQLUserRepository: UserRepository {
     let sql: any SQLDatabase
+    let kind: DatabaseKind
     let sealer: any PersonalDataSealer
 
     static let columns = "id, email, data_key, display_name, password_hash, roles, created_by_client_id, external_id, created_at, deleted_at"
@@ -55,6 +60,11 @@ struct SQLUserRepository: UserRepository {
 
     func find(_ id: UserID) async throws -> User? {
         try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE id = \(bind: id.rawValue)")
+            .first().map(user)
+    }
+
+    func findLockedForShare(_ id: UserID) async throws -> User? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE id = \(bind: id.rawValue)\(unsafeRaw: kind.forShare)")
             .first().map(user)
     }
 

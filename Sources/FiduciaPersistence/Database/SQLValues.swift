@@ -28,4 +28,5 @@ extension DatabaseKind {
     /// ` FOR UPDATE` on PostgreSQL, where concurrent transactions must lock the rows they are about
     /// to change; nothing on SQLite, where the single writer already serialises transactions.
     var forUpdate: String { self == .postgres ? " FOR UPDATE" : "" }
+    var forShare: String { self == .postgres ? " FOR SHARE" : "" }
 }

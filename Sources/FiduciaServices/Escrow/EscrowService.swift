@@ -42,7 +42,9 @@ public struct EscrowService: Sendable {
         let settings = settings
         return try await store.write { repositories in
             try await IncidentService.requireNone("new orders", in: repositories)
-            guard let seller = try await repositories.users.find(request.sellerID), seller.has(.seller) else {
+            // Locked for share: a seller deleting their account at this instant either sees this
+            // order among what stands in the way, or has lost the seller role before it is read.
+            guard let seller = try await repositories.users.findLockedForShare(request.sellerID), seller.has(.seller) else {
                 throw EscrowError.sellerNotFound
             }
             // Penalties (D1): a restricted seller takes no new orders, a suspended buyer places none.
