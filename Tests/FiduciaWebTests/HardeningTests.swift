@@ -111,10 +111,10 @@ struct HardeningTests {
         // A space that trimming would drop, and letters with combining accents, count as sent.
         #expect(try violation(#"{"items":[{"title":"ok"},{"title":"\#(fits) "}]}"#) == "items[1].title")
         #expect(try violation(#"{"items":[{"title":"\#(String(repeating: "e\u{301}", count: 101))"}]}"#) == "items[0].title")
-        #expect(try violation(#"{"items":[]}"#) == "items")
+        // The number of items is the services' to check (with problems named for it).
+        #expect(try violation(#"{"items":[]}"#) == nil)
         // The document's pattern: something other than white space (a no-break space is white space).
         #expect(try violation(#"{"items":[{"title":"\u00a0 "}]}"#) == "items[0].title")
-        #expect(try violation(#"{"items":[\#(Array(repeating: "{}", count: 51).joined(separator: ","))]}"#) == "items")
         // A value of the wrong type is left to the decoder; a path parameter matches any segment.
         #expect(try violation(#"{"items":"many"}"#) == nil)
         #expect(operations.bodyShape(method: .post, path: "/v1/verifications/ver_1/decision") != nil)
@@ -193,8 +193,12 @@ struct HardeningTests {
                 }
                 return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
             }
-            #expect(outcomes["invalid-credentials"] == AccountRules.logInFailureLimit, "\(outcomes)")
-            #expect(outcomes["too-many-log-in-attempts"] == 60 - AccountRules.logInFailureLimit, "\(outcomes)")
+            // On a loaded machine a guess may wait past its turn for SQLite's writer and be refused
+            // as busy, having counted nothing: the rest must still keep the limit exactly.
+            let busy = outcomes.filter { $0.key.hasPrefix("DatabaseBusy") }.values.reduce(0, +)
+            #expect(outcomes["invalid-credentials"] == min(AccountRules.logInFailureLimit, 60 - busy), "\(outcomes)")
+            #expect(outcomes["too-many-log-in-attempts", default: 0] + busy == 60 - AccountRules.logInFailureLimit, "\(outcomes)")
+            #expect(outcomes.keys.allSatisfy { ["invalid-credentials", "too-many-log-in-attempts"].contains($0) || $0.hasPrefix("DatabaseBusy") }, "\(outcomes)")
             // The attacker is locked out; Ann, at home, is not.
             await #expect(throws: AccessError.tooManyLogInAttempts) {
                 _ = try await accounts.logIn(email: "ann@example.com", password: "correct horse battery", kind: .bearer, from: "203.0.113.9")

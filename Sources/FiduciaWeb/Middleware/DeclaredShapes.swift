@@ -1,19 +1,20 @@
 import FiduciaDomain
 import Foundation
 
-/// The limits a request body's schema declares on its texts and lists (`maxLength`, `minLength`,
-/// the "not only white space" `pattern`, `maxItems`, `minItems`), read from the OpenAPI document
-/// and checked on every JSON body before it is decoded.
+/// The limits a request body's schema declares on its texts (`maxLength`, `minLength`, the "not
+/// only white space" `pattern`), read from the OpenAPI document and checked on every JSON body
+/// before it is decoded, in lists and nested objects too.
 ///
 /// The generated decoder checks types and enumerations but no limit; the services check their own
 /// limits, and each was found once disagreeing with the document in a way a contract run could
 /// trip over: a count of grapheme clusters where the document counts code points, a limit checked
 /// after trimming, a reason cut short instead of refused. Checking the declared limits here, once,
-/// makes the server refuse every body its document calls invalid; the services still check what
-/// their rules need (for the pages' forms as much as for the API).
+/// makes the server refuse every text its document calls invalid; the services still check what
+/// their rules need (for the pages' forms as much as for the API), and they alone check the
+/// number of items in a list, refusing with problems named for what is wrong (`too-many-photos`).
 indirect enum DeclaredShape: Sendable, Equatable {
     case text(minLength: Int?, maxLength: Int?, notBlank: Bool)
-    case list(item: DeclaredShape?, minItems: Int?, maxItems: Int?)
+    case list(item: DeclaredShape)
     case object([String: DeclaredShape])
     /// Nothing to check (numbers, booleans, schemas that say nothing of length).
     case free
@@ -39,9 +40,7 @@ indirect enum DeclaredShape: Sendable, Equatable {
             let shapes = properties.mapValues { DeclaredShape(schema: $0, components: components, depth: depth + 1) }
             self = .object(shapes.filter { $0.value != .free })
         } else if types.contains("array") || schema["items"] != nil {
-            self = .list(
-                item: DeclaredShape(schema: schema["items"], components: components, depth: depth + 1),
-                minItems: schema["minItems"] as? Int, maxItems: schema["maxItems"] as? Int)
+            self = .list(item: DeclaredShape(schema: schema["items"], components: components, depth: depth + 1))
         } else if types.contains("string"), schema["minLength"] != nil || schema["maxLength"] != nil || schema["pattern"] as? String == Self.notBlank {
             // Other patterns (addresses, phone numbers, names) are the services' to check, which
             // refuse them with problems named for what is wrong.
@@ -72,7 +71,7 @@ indirect enum DeclaredShape: Sendable, Equatable {
     var hasLimits: Bool {
         switch self {
         case .text: true
-        case .list(let item, let minItems, let maxItems): minItems != nil || maxItems != nil || item?.hasLimits == true
+        case .list(let item): item.hasLimits
         case .object(let properties): properties.values.contains { $0.hasLimits }
         case .free: false
         }
@@ -97,11 +96,8 @@ indirect enum DeclaredShape: Sendable, Equatable {
                 return ValidationError(field: path, "Write something other than spaces.")
             }
             return nil
-        case .list(let item, let minItems, let maxItems):
+        case .list(let item):
             guard let elements = value as? [Any] else { return nil }
-            if let maxItems, elements.count > maxItems { return ValidationError(field: path, "At most \(maxItems) items.") }
-            if let minItems, elements.count < minItems { return ValidationError(field: path, "At least \(minItems) item\(minItems == 1 ? "" : "s").") }
-            guard let item else { return nil }
             for (index, element) in elements.enumerated() {
                 if let found = item.violation(in: element, at: "\(path)[\(index)]") { return found }
             }
