@@ -40,17 +40,20 @@ public struct Repositories: Sendable {
     public let customerCare: any CustomerCareRepository
     public let fraudFeed: any FraudFeedRepository
     let sql: any SQLDatabase
+    /// The transaction's late ledger totals (`LateTotals`): PostgreSQL write transactions only.
+    let late: LateTotals?
 
-    init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) {
+    init(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer, late: LateTotals? = nil) {
         self.kind = kind
         self.sql = sql
+        self.late = late
         self.users = SQLUserRepository(sql: sql, kind: kind, sealer: sealer)
         self.sessions = SQLSessionRepository(sql: sql, kind: kind, sealer: sealer)
         self.apiClients = SQLAPIClientRepository(sql: sql)
         self.idempotency = SQLIdempotencyRepository(sql: sql, sealer: sealer)
         self.secrets = SQLServerSecretRepository(sql: sql)
         self.jobs = SQLJobRepository(sql: sql, kind: kind)
-        self.ledger = SQLLedgerRepository(sql: sql, kind: kind)
+        self.ledger = SQLLedgerRepository(sql: sql, kind: kind, late: late)
         self.orders = SQLOrderRepository(sql: sql, kind: kind)
         self.payments = SQLPaymentRepository(sql: sql, kind: kind)
         self.ratings = SQLRatingRepository(sql: sql, kind: kind)
@@ -86,15 +89,29 @@ public struct Repositories: Sendable {
     /// record an outcome even when the work it tried was refused.
     public func savepoint<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await sql.raw("SAVEPOINT fiducia_step").run()
+        // Late ledger totals belong to the savepoint as much as its rows do.
+        let lateBefore = late?.snapshot()
         do {
             let result = try await body()
             try await sql.raw("RELEASE SAVEPOINT fiducia_step").run()
             return result
         } catch {
+            if let lateBefore { late?.restore(lateBefore) }
             try await sql.raw("ROLLBACK TO SAVEPOINT fiducia_step").run()
             try await sql.raw("RELEASE SAVEPOINT fiducia_step").run()
             throw error
         }
+    }
+
+    /// A write transaction's repositories: on PostgreSQL with late ledger totals (`LateTotals`),
+    /// which `finishWrites` writes.
+    static func forWriting(sql: any SQLDatabase, kind: DatabaseKind, sealer: any PersonalDataSealer) -> Repositories {
+        Repositories(sql: sql, kind: kind, sealer: sealer, late: kind == .postgres ? LateTotals() : nil)
+    }
+
+    /// The transaction's last statements before its commit: the late ledger totals.
+    func finishWrites() async throws {
+        try await ledger.writeLateTotals()
     }
 }
 
@@ -143,9 +160,19 @@ public struct Store: Sendable {
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
         if let unit = currentUnit { return try await unit.write(body) }
+        return try await transaction(body)
+    }
+
+    /// A transaction of its own, its late totals written before it commits.
+    private func transaction<Result: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> Result) async throws -> Result {
         let kind = database.kind
         let sealer = sealer
-        return try await database.transaction { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
+        return try await database.transaction { sql in
+            let repositories = Repositories.forWriting(sql: sql, kind: kind, sealer: sealer)
+            let result = try await body(repositories)
+            try await repositories.finishWrites()
+            return result
+        }
     }
 
     /// A write that commits on its own, whatever becomes of the request around it (a log-in
@@ -155,9 +182,7 @@ public struct Store: Sendable {
         _ body: @escaping @Sendable (Repositories) async throws -> Result
     ) async throws -> Result {
         if let unit = currentUnit { try await unit.commitEarly() }
-        let kind = database.kind
-        let sealer = sealer
-        return try await database.transaction { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
+        return try await transaction(body)
     }
 
     /// Makes what the running request wrote so far durable now. Call it before anything outside

@@ -100,6 +100,24 @@ public enum LedgerPlanner {
         return references.sorted(by: AccountReference.lockOrder)
     }
 
+    /// The platform accounts among the movements' whose new totals storage may write late,
+    /// without locking them first: `external`, which has no limit, and any other platform account
+    /// the movements only credit, since a credit cannot take a credit-normal account below zero
+    /// whatever other transactions do meanwhile. An account that a movement debits is locked and
+    /// read as it stands, to check that it can pay. (Platform accounts are where every money
+    /// request meets every other: see `LateTotals` in storage.)
+    public static func lateAccounts(of movements: [MoneyMovement]) -> Set<AccountReference> {
+        let debited = Set(movements.map(\.debit))
+        return Set(accounts(of: movements).filter { reference in
+            guard reference.owner == .platform else { return false }
+            switch reference.kind.normalSide {
+            case .unbounded: return true
+            case .credit: return !debited.contains(reference)
+            case .debit: return false
+            }
+        })
+    }
+
     /// The references of the holds the movements post or void.
     public static func holdReferences(of movements: [MoneyMovement]) -> [String] {
         movements.compactMap(\.mode.resolvedReference)

@@ -22,6 +22,8 @@ public actor UnitOfWork {
     private let sealer: any PersonalDataSealer
     private let prologue: Prologue
     private var open: (any OpenTransaction)?
+    /// The open transaction's repositories (one set, so that its late ledger totals are one).
+    private var openRepositories: Repositories?
     /// The prologue ran in a transaction that was committed early (`commitEarly`).
     private var prologueCommitted = false
     /// An early commit failed: none of the request's writes happened, and nothing more may be
@@ -42,31 +44,36 @@ public actor UnitOfWork {
     /// True once the request has written (its prologue ran).
     public var hasWritten: Bool { open != nil || prologueCommitted }
 
-    private func repositories(_ transaction: any OpenTransaction) -> Repositories {
-        Repositories(sql: transaction.sql, kind: database.kind, sealer: sealer)
-    }
-
-    /// The unit's open transaction, opened (with the prologue, the first time) if needed.
-    private func transaction() async throws -> any OpenTransaction {
+    /// The unit's open transaction and its repositories, opened (with the prologue, the first
+    /// time) if needed.
+    private func transaction() async throws -> (transaction: any OpenTransaction, repositories: Repositories) {
         if let broken { throw broken }
-        if let open { return open }
+        if let open, let openRepositories { return (open, openRepositories) }
         let transaction = try await database.begin()
+        let repositories = Repositories.forWriting(sql: transaction.sql, kind: database.kind, sealer: sealer)
         if !prologueCommitted {
             do {
-                try await prologue(repositories(transaction))
+                try await prologue(repositories)
             } catch {
                 await transaction.rollback()
                 throw error
             }
         }
         open = transaction
-        return transaction
+        openRepositories = repositories
+        return (transaction, repositories)
+    }
+
+    /// Forgets the open transaction (committed or rolled back by the caller).
+    private func close() {
+        open = nil
+        openRepositories = nil
     }
 
     /// A write of the request: in a savepoint of the unit's transaction, so that a write that
     /// throws leaves nothing behind while the request's earlier writes stay.
     func write<Result: Sendable>(_ body: @Sendable (Repositories) async throws -> Result) async throws -> Result {
-        let repositories = repositories(try await transaction())
+        let repositories = try await transaction().repositories
         var attempt = 1
         while true {
             do {
@@ -80,7 +87,7 @@ public actor UnitOfWork {
 
     /// A read of the request: in the unit's transaction once it wrote, so that it sees its writes.
     func read<Result: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> Result) async throws -> Result {
-        if let open { return try await body(repositories(open)) }
+        if let openRepositories { return try await body(openRepositories) }
         let kind = database.kind
         let sealer = sealer
         return try await database.read { try await body(Repositories(sql: $0, kind: kind, sealer: sealer)) }
@@ -89,8 +96,15 @@ public actor UnitOfWork {
     /// Commits what the request wrote so far (its prologue included); later writes open a new
     /// transaction. Nothing to do before the first write.
     func commitEarly() async throws {
-        guard let open else { return }
-        self.open = nil
+        guard let open, let openRepositories else { return }
+        close()
+        do {
+            try await openRepositories.finishWrites()
+        } catch {
+            await open.rollback()
+            broken = error
+            throw error
+        }
         do {
             try await open.commit()
             prologueCommitted = true
@@ -106,10 +120,11 @@ public actor UnitOfWork {
     public func finish(_ epilogue: @Sendable (Repositories) async throws -> Void) async throws -> Bool {
         if let broken { throw broken }
         guard hasWritten else { return false }
-        let transaction = try await transaction()
-        open = nil
+        let (transaction, repositories) = try await transaction()
+        close()
         do {
-            try await epilogue(repositories(transaction))
+            try await epilogue(repositories)
+            try await repositories.finishWrites()
         } catch {
             await transaction.rollback()
             throw error
@@ -122,7 +137,7 @@ public actor UnitOfWork {
     /// prologue, `cleanup` runs in a transaction of its own (to release the claim).
     public func abandon(cleanup: @escaping @Sendable (Repositories) async throws -> Void) async throws {
         if let open {
-            self.open = nil
+            close()
             await open.rollback()
         }
         if prologueCommitted {

@@ -8,6 +8,16 @@ public protocol LedgerRepository: Sendable {
     /// PostgreSQL the rows are locked, in the order given, until the transaction ends. Callers
     /// pass them in one fixed order so that concurrent transactions cannot deadlock.
     func lockAccounts(_ references: [AccountReference], currency: Currency, newID: () -> LedgerAccountID, now: Date) async throws -> [AccountReference: LedgerAccount]
+    /// Whether this transaction may write platform accounts' totals late (`LateTotals`): on
+    /// PostgreSQL, in a write transaction.
+    var writesTotalsLate: Bool { get }
+    /// The accounts, opening those that do not exist, without locking them (for `LateTotals`):
+    /// their totals as last committed, plus this transaction's own late changes.
+    func openAccounts(_ references: [AccountReference], currency: Currency, newID: () -> LedgerAccountID, now: Date) async throws -> [AccountReference: LedgerAccount]
+    /// Records accounts' new totals as changes written just before the commit (`LateTotals`).
+    func saveTotalsLate(from before: [LedgerAccount], to after: [LedgerAccount]) async throws
+    /// Writes the late changes (the transaction's last statements, before its commit).
+    func writeLateTotals() async throws
     /// The account if it exists (no lock).
     func account(owner: LedgerOwner, kind: LedgerAccountKind, currency: Currency) async throws -> LedgerAccount?
     func accounts(owner: LedgerOwner) async throws -> [LedgerAccount]
@@ -34,6 +44,69 @@ public protocol LedgerRepository: Sendable {
 struct SQLLedgerRepository: LedgerRepository {
     let sql: any SQLDatabase
     let kind: DatabaseKind
+    /// This transaction's late changes (PostgreSQL writes only).
+    let late: LateTotals?
+
+    var writesTotalsLate: Bool { late != nil }
+
+    /// `account` with this transaction's late change added (what the transaction sees).
+    private func withLateChange(_ account: LedgerAccount) throws -> LedgerAccount {
+        guard let change = late?.change(of: account.id) else { return account }
+        var seen = account
+        seen.balances = try account.balances.adding(change, of: account.kind)
+        return seen
+    }
+
+    func openAccounts(_ references: [AccountReference], currency: Currency, newID: () -> LedgerAccountID, now: Date) async throws -> [AccountReference: LedgerAccount] {
+        guard !references.isEmpty else { return [:] }
+        let rows = references.map { reference in
+            SQLQueryString("""
+                (\(bind: newID().rawValue), \(bind: reference.owner.storageKey), \(bind: reference.kind.rawValue), \(bind: currency.code), 0, 0, 0, 0, \(bind: now.millisecondsSince1970))
+                """)
+        }
+        try await sql.raw("""
+            INSERT INTO ledger_accounts (id, owner, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending, created_at)
+            VALUES \(rows.joined(separator: ", ")) ON CONFLICT (owner, kind, currency) DO NOTHING
+            """).run()
+        let keys = references.map { SQLQueryString("(\(bind: $0.owner.storageKey), \(bind: $0.kind.rawValue))") }
+        var accounts: [AccountReference: LedgerAccount] = [:]
+        for row in try await sql.raw("""
+            SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts
+            WHERE currency = \(bind: currency.code) AND (owner, kind) IN (\(keys.joined(separator: ", ")))
+            """).all() {
+            let account = try withLateChange(try Self.account(row))
+            accounts[AccountReference(account.owner, account.kind)] = account
+        }
+        precondition(accounts.count == references.count, "every account was opened or found")
+        return accounts
+    }
+
+    func saveTotalsLate(from before: [LedgerAccount], to after: [LedgerAccount]) async throws {
+        guard let late else { preconditionFailure("only a PostgreSQL write transaction writes totals late") }
+        let earlier = Dictionary(uniqueKeysWithValues: before.map { ($0.id, $0) })
+        for account in after {
+            guard let previous = earlier[account.id] else { preconditionFailure("a late change starts from the account as read") }
+            try late.add(from: previous, to: account)
+        }
+    }
+
+    func writeLateTotals() async throws {
+        guard let late else { return }
+        try await write(late.take())
+    }
+
+    /// `total = total + change`, one row at a time in id order (so that two transactions take
+    /// the rows' locks in the same order).
+    private func write(_ changes: [(LedgerAccountID, LedgerBalances)]) async throws {
+        for (id, change) in changes {
+            try await sql.raw("""
+                UPDATE ledger_accounts
+                SET debits_posted = debits_posted + \(bind: change.debitsPosted), credits_posted = credits_posted + \(bind: change.creditsPosted),
+                    debits_pending = debits_pending + \(bind: change.debitsPending), credits_pending = credits_pending + \(bind: change.creditsPending)
+                WHERE id = \(bind: id.rawValue)
+                """).run()
+        }
+    }
 
     static let accountColumns = "id, owner, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending"
     static let transferColumns = "id, debit_account_id, credit_account_id, amount_minor, currency, mode, pending_id, purpose, reference, order_id, created_at"
@@ -59,6 +132,18 @@ struct SQLLedgerRepository: LedgerRepository {
             accounts[AccountReference(account.owner, account.kind)] = account
         }
         precondition(accounts.count == references.count, "every account was opened or found")
+        // A late change of an account now locked is written at once: its row holds it from here.
+        if let late, !late.isEmpty {
+            let lockedIDs = Set(accounts.values.map(\.id))
+            let changes = late.take(lockedIDs)
+            try await write(changes)
+            for (id, change) in changes {
+                guard let (reference, account) = accounts.first(where: { $0.value.id == id }) else { continue }
+                var updated = account
+                updated.balances = try account.balances.adding(change, of: account.kind)
+                accounts[reference] = updated
+            }
+        }
         return accounts
     }
 
@@ -66,16 +151,16 @@ struct SQLLedgerRepository: LedgerRepository {
         try await sql.raw("""
             SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts
             WHERE owner = \(bind: owner.storageKey) AND kind = \(bind: accountKind.rawValue) AND currency = \(bind: currency.code)
-            """).first().map(Self.account)
+            """).first().map { try withLateChange(try Self.account($0)) }
     }
 
     func accounts(owner: LedgerOwner) async throws -> [LedgerAccount] {
         try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts WHERE owner = \(bind: owner.storageKey) ORDER BY currency, kind")
-            .all().map(Self.account)
+            .all().map { try withLateChange(try Self.account($0)) }
     }
 
     func allAccounts() async throws -> [LedgerAccount] {
-        try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts ORDER BY id").all().map(Self.account)
+        try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM ledger_accounts ORDER BY id").all().map { try withLateChange(try Self.account($0)) }
     }
 
     func transfer(reference: String) async throws -> Transfer? {

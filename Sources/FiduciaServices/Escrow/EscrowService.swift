@@ -240,7 +240,9 @@ public struct EscrowService: Sendable {
                 .user(order.sellerID, .available), .user(order.sellerID, .deposit), .user(order.sellerID, .debt),
                 .platform(.fees), .platform(.guaranteeFund), .platform(.guaranteeClaims), .platform(.external),
             ]
-            let accounts = try await repositories.ledger.lockAccounts(references.sorted(by: AccountReference.lockOrder), currency: order.currency, newID: { ids.make() }, now: now)
+            let accounts = try await repositories.ledger.lockAccounts(
+                LedgerService.lockedUpFront(references, in: repositories).sorted(by: AccountReference.lockOrder), currency: order.currency, newID: { ids.make() }, now: now
+            )
             func balances(_ reference: AccountReference) -> LedgerBalances { accounts[reference]!.balances }
             positions.seller = SellerPosition(
                 availableMinor: balances(.user(order.sellerID, .available)).spendable,

@@ -53,7 +53,14 @@ public struct LedgerService: Sendable {
         now: Date
     ) async throws {
         guard !movements.isEmpty else { return }
-        let accounts = try await repositories.ledger.lockAccounts(LedgerPlanner.accounts(of: movements), currency: currency, newID: { ids.make() }, now: now)
+        let references = LedgerPlanner.accounts(of: movements)
+        // Platform accounts that are only credited are not locked on PostgreSQL: their change is
+        // written as the transaction's last statement (`LateTotals`), so money requests no longer
+        // queue behind each other on those few rows.
+        let late = repositories.ledger.writesTotalsLate ? LedgerPlanner.lateAccounts(of: movements) : []
+        var accounts = try await repositories.ledger.lockAccounts(references.filter { !late.contains($0) }, currency: currency, newID: { ids.make() }, now: now)
+        let unlocked = try await repositories.ledger.openAccounts(references.filter { late.contains($0) }, currency: currency, newID: { ids.make() }, now: now)
+        accounts.merge(unlocked) { locked, _ in locked }
         let holds = try await repositories.ledger.transfers(references: LedgerPlanner.holdReferences(of: movements))
         let resolved = try await repositories.ledger.resolved(among: holds.values.map(\.id))
         var book = LedgerBook(accounts: accounts, holds: holds, resolved: resolved)
@@ -63,9 +70,23 @@ public struct LedgerService: Sendable {
         }
         // Each account's running totals are written once, after all its transfers.
         let changed = Set(transfers.flatMap { [$0.debitAccountID, $0.creditAccountID] })
-        try await repositories.ledger.saveTotals(
-            book.accounts.sorted { AccountReference.lockOrder($0.key, $1.key) }.map(\.value).filter { changed.contains($0.id) }
-        )
+        let after = book.accounts.sorted { AccountReference.lockOrder($0.key, $1.key) }.filter { changed.contains($0.value.id) }
+        try await repositories.ledger.saveTotals(after.filter { !late.contains($0.key) }.map(\.value))
+        let lateAfter = after.filter { late.contains($0.key) }
+        if !lateAfter.isEmpty {
+            try await repositories.ledger.saveTotalsLate(from: lateAfter.map { unlocked[$0.key]! }, to: lateAfter.map(\.value))
+        }
+    }
+
+    /// The accounts of `references` to lock before a request's movements are planned. Where the
+    /// ledger writes platform totals late (PostgreSQL), platform accounts are left out: `execute`
+    /// locks one only if a movement debits it, so the common requests (payments, completions,
+    /// refunds before completion) never lock the rows all of them share. Such a debit then locks
+    /// a platform row after user rows, against the lock order; the rare cycle this allows with
+    /// another request is broken by PostgreSQL's deadlock detection, and the transaction is run
+    /// again whole or refused with nothing written.
+    static func lockedUpFront(_ references: [AccountReference], in repositories: Repositories) -> [AccountReference] {
+        repositories.ledger.writesTotalsLate ? references.filter { $0.owner != .platform } : references
     }
 
     /// The seller's reserve in `currency` now (see `PayoutReserve`), from their orders and deposit.
@@ -82,7 +103,7 @@ public struct LedgerService: Sendable {
     func requireWithdrawable(
         _ amountMinor: Int64, of user: UserID, currency: Currency, alsoLocking: [AccountReference], in repositories: Repositories, now: Date
     ) async throws {
-        let references = Set([.user(user, .available), .user(user, .deposit)] + alsoLocking)
+        let references = Set([.user(user, .available), .user(user, .deposit)] + Self.lockedUpFront(alsoLocking, in: repositories))
         let accounts = try await repositories.ledger.lockAccounts(
             references.sorted(by: AccountReference.lockOrder), currency: currency, newID: { ids.make() }, now: now
         )
