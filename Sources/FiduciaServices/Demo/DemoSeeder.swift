@@ -80,7 +80,7 @@ public struct DemoSeeder: Sendable {
             let drill = services.clock.now().addingTimeInterval(-21 * 86_400)
             _ = try await services.at(ManualClock(drill)).incidents.start(reason: "Drill: practising our response to a leaked staff password.", by: admin)
             _ = try await services.at(ManualClock(drill.addingTimeInterval(7_200))).incidents.end(by: admin)
-            created.append("incident mode: a two-hour drill three weeks ago in the history at /admin/incident (as admin); switching it on pauses payouts and new orders, signs everyone out and puts a banner on every page")
+            created.append("incident mode: a two-hour drill three weeks ago in the history at /admin/incident (as admin); switching it on pauses payouts and new orders, signs everyone out and puts a banner on every page (at the shell: `fiducia incident start --reason … --admin admin@demo.fiducia.test`)")
             let (events, _) = try await services.audit.verify()
             created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; its signed head for anyone at /v1/audit-head; `fiducia audit verify`)")
             created.append(services.settings.fraudFeed.key == nil
