@@ -77,6 +77,30 @@ struct FraudFeedTests {
                     #expect(refused.reports.first?.problem?.contains("does not verify") == true)
                     #expect(refused.matches.isEmpty)
                     #expect((try await b.request(.get, "/v1/fraud-feed/matches", token: bAdmin).object["items"] as? [Any])?.count == 1)
+
+                    // A partner that cannot be reached withdraws nothing.
+                    var unreachable = subscriberSettings
+                    unreachable.fraudFeed.partners = [FraudFeedPartner(name: "Market A", url: "http://localhost:1", publicKey: publicKey)]
+                    let offline = AppServices(database: b.services.store.database, vault: b.services.vault, settings: unreachable, clock: b.clock)
+                    #expect(try await offline.fraudFeed.pull().reports.first?.problem != nil)
+                    let standing = try await b.request(.get, "/v1/fraud-feed/matches", token: bAdmin).object["items"] as? [[String: Any]] ?? []
+                    #expect(standing.count == 1 && standing.first?["withdrawnAt"] == nil)
+
+                    // A finds it listed Mallory in error and withdraws the entry: it leaves A's feed for
+                    // good (the hourly job does not list it again), audited; B's next pull marks its
+                    // match withdrawn, and the alert says so.
+                    await #expect(throws: (any Error).self) { try await a.fraudFeed.withdraw(user: mallory.id, reason: "no") }
+                    let entry = try await a.fraudFeed.withdraw(user: mallory.id, reason: "The ruling was set aside by a court.")
+                    #expect(!String(buffer: try await client.execute(uri: "/v1/fraud-feed", method: .get).body).contains(entry))
+                    #expect(try await a.fraudFeed.publishProven() == 0, "a withdrawn entry is never listed again")
+                    await #expect(throws: (any Error).self) { try await a.fraudFeed.withdraw(user: mallory.id, reason: "twice") }
+                    let events = try await a.audit.events(page: try PageRequest(limit: 5), by: staff).items
+                    #expect(events.first?.action == "fraud-feed.withdraw" && events.first?.actor == "operator")
+                    let after = try await b.services.fraudFeed.pull()
+                    #expect(after.reports.first?.entries == 0 && after.matches.isEmpty)
+                    let withdrawn = try await b.request(.get, "/v1/fraud-feed/matches", token: bAdmin).object["items"] as? [[String: Any]] ?? []
+                    #expect(withdrawn.count == 1 && withdrawn.first?["withdrawnAt"] != nil, "\(withdrawn)")
+                    #expect(try await page.visit(.get, "/moderation/fraud-alerts").text.contains("Withdrawn by Market A"))
                 }
             }
         }

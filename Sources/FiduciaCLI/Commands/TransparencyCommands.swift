@@ -198,7 +198,7 @@ struct FraudFeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fraud-feed",
         abstract: "The fraud feed shared with partner platforms (servers do both steps on a schedule).",
-        subcommands: [PublishFraudFeed.self, PullFraudFeed.self]
+        subcommands: [PublishFraudFeed.self, PullFraudFeed.self, WithdrawFraudFeedEntry.self]
     )
 }
 
@@ -212,6 +212,31 @@ struct PublishFraudFeed: AsyncParsableCommand {
         guard configuration.settings.fraudFeed.key != nil else { say("FIDUCIA_FRAUD_FEED_KEY is not set: nothing is published"); throw ExitCode(1) }
         let added = try await Runtime.withServices(configuration, logger: Logger(label: "fiducia.fraud-feed")) { try await $0.fraudFeed.publishProven() }
         say("\(added) new entr\(added == 1 ? "y" : "ies") in the feed")
+    }
+}
+
+struct WithdrawFraudFeedEntry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "withdraw",
+        abstract: "Take a user's entry out of this instance's feed for good (listed in error); partners mark their matches withdrawn at their next pull.",
+        discussion: "Audited as the operator's. The entry is kept, with when and why, so that the hourly job never lists it again."
+    )
+
+    @OptionGroup var options: ConfigurationOptions
+    @Option(help: "The user whose entry is withdrawn (usr_…).") var user: String
+    @Option(help: "Why (3 to 500 characters), kept in the audit log.") var reason: String
+
+    func run() async throws {
+        let configuration = try options.resolve(defaultLogLevel: .warning)
+        let (user, reason) = (user, reason)
+        do {
+            let entry = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.fraud-feed")) { services in
+                try await services.fraudFeed.withdraw(user: UserID(user), reason: reason)
+            }
+            say("withdrew \(entry): partners drop it at their next pull")
+        } catch let error as any DomainError {
+            throw ArgumentParser.ValidationError(error.detail)
+        }
     }
 }
 

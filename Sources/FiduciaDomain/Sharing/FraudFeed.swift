@@ -112,8 +112,12 @@ public struct FraudFeedMatch: Sendable, Equatable {
     public let reason: String
     public let date: String
     public let matchedAt: Date
+    /// When the partner took the entry out of its feed (listed in error): the match stands withdrawn.
+    public let withdrawnAt: Date?
 
-    public init(partner: String, entryID: String, userID: UserID, kinds: [FraudFeed.Kind], reason: String, date: String, matchedAt: Date) {
+    public init(
+        partner: String, entryID: String, userID: UserID, kinds: [FraudFeed.Kind], reason: String, date: String, matchedAt: Date, withdrawnAt: Date? = nil
+    ) {
         self.partner = partner
         self.entryID = entryID
         self.userID = userID
@@ -121,5 +125,6 @@ public struct FraudFeedMatch: Sendable, Equatable {
         self.reason = reason
         self.date = date
         self.matchedAt = matchedAt
+        self.withdrawnAt = withdrawnAt
     }
 }

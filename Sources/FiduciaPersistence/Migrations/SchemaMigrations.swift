@@ -22,6 +22,7 @@ public enum SchemaMigrations {
         incidents,
         customerCare,
         fraudFeed,
+        fraudFeedWithdrawals,
     ]
 
     /// Users, sessions, API clients, idempotency keys, server secrets and the jobs table.
@@ -1141,6 +1142,17 @@ public enum SchemaMigrations {
                 PRIMARY KEY (partner, entry_id, user_id)
             )
             """,
+        ]
+    }
+
+    /// An entry listed in error can be withdrawn (kept, with when and why, so that the hourly job
+    /// does not list it again); a partner's match whose entry left the partner's feed is kept,
+    /// marked withdrawn, for the moderators who may have acted on it.
+    static let fraudFeedWithdrawals = Migration(version: 22, name: "fraud feed withdrawals") { _ in
+        [
+            "ALTER TABLE fraud_feed_entries ADD COLUMN withdrawn_at BIGINT",
+            "ALTER TABLE fraud_feed_entries ADD COLUMN withdrawal_reason TEXT",
+            "ALTER TABLE fraud_feed_matches ADD COLUMN withdrawn_at BIGINT",
         ]
     }
 }

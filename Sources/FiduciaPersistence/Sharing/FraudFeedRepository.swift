@@ -8,6 +8,9 @@ public protocol FraudFeedRepository: Sendable {
     func published() async throws -> [FraudFeed.Entry]
     func isPublished(_ user: UserID) async throws -> Bool
     func publish(_ entry: FraudFeed.Entry, user: UserID, at now: Date) async throws
+    /// Takes the user's entry out of the feed for good (kept, with when and why, so that it is
+    /// never listed again); returns its id, or nil when the user had no entry listed.
+    func withdraw(user: UserID, reason: String, at now: Date) async throws -> String?
     /// Everyone with a penalty applied: the candidates to look at.
     func penalisedUsers() async throws -> [UserID]
 
@@ -20,6 +23,9 @@ public protocol FraudFeedRepository: Sendable {
 
     /// Keeps what a partner's feed said (entries already kept are left as they are).
     func receive(_ entries: [FraudFeed.Entry], from partner: String, at now: Date) async throws
+    /// Forgets what `partner` listed before and no longer lists (`listed`: the entry ids of its
+    /// verified feed now), and marks the matches found on those entries withdrawn; returns how many.
+    func withdrawMatches(partner: String, keeping listed: [String], at now: Date) async throws -> Int
     /// Records every new match between received entries and local hashes; returns the new ones.
     func recordMatches(keyID: String, at now: Date) async throws -> [FraudFeedMatch]
     /// Newest first.
@@ -30,7 +36,31 @@ struct SQLFraudFeedRepository: FraudFeedRepository {
     let sql: any SQLDatabase
 
     func published() async throws -> [FraudFeed.Entry] {
-        try await sql.raw("SELECT id, email_hash, phone_hash, document_hash, reason, listed_on FROM fraud_feed_entries ORDER BY id").all().map(Self.entry)
+        try await sql.raw("""
+            SELECT id, email_hash, phone_hash, document_hash, reason, listed_on FROM fraud_feed_entries WHERE withdrawn_at IS NULL ORDER BY id
+            """).all().map(Self.entry)
+    }
+
+    func withdraw(user: UserID, reason: String, at now: Date) async throws -> String? {
+        try await sql.raw("""
+            UPDATE fraud_feed_entries SET withdrawn_at = \(bind: now.millisecondsSince1970), withdrawal_reason = \(bind: reason)
+            WHERE user_id = \(bind: user.rawValue) AND withdrawn_at IS NULL RETURNING id
+            """).first().map { try $0.string("id") }
+    }
+
+    func withdrawMatches(partner: String, keeping listed: [String], at now: Date) async throws -> Int {
+        let gone = try await sql.raw("""
+            SELECT entry_id FROM fraud_feed_received WHERE partner = \(bind: partner)
+            """).all().map { try $0.string("entry_id") }.filter { !Set(listed).contains($0) }
+        var withdrawn = 0
+        for entry in gone {
+            withdrawn += try await sql.raw("""
+                UPDATE fraud_feed_matches SET withdrawn_at = \(bind: now.millisecondsSince1970)
+                WHERE partner = \(bind: partner) AND entry_id = \(bind: entry) AND withdrawn_at IS NULL RETURNING entry_id
+                """).all().count
+            try await sql.raw("DELETE FROM fraud_feed_received WHERE partner = \(bind: partner) AND entry_id = \(bind: entry)").run()
+        }
+        return withdrawn
     }
 
     static func entry(_ row: any SQLRow) throws -> FraudFeed.Entry {
@@ -128,12 +158,13 @@ struct SQLFraudFeedRepository: FraudFeedRepository {
 
     func matches(limit: Int) async throws -> [FraudFeedMatch] {
         try await sql.raw("""
-            SELECT partner, entry_id, user_id, kinds, reason, listed_on, matched_at FROM fraud_feed_matches ORDER BY matched_at DESC, partner, entry_id LIMIT \(bind: limit)
+            SELECT partner, entry_id, user_id, kinds, reason, listed_on, matched_at, withdrawn_at FROM fraud_feed_matches
+            ORDER BY matched_at DESC, partner, entry_id LIMIT \(bind: limit)
             """).all().map { row in
             FraudFeedMatch(
                 partner: try row.string("partner"), entryID: try row.string("entry_id"), userID: UserID(try row.string("user_id")),
                 kinds: try row.string("kinds").split(separator: ",").compactMap { FraudFeed.Kind(rawValue: String($0)) }, reason: try row.string("reason"),
-                date: try row.string("listed_on"), matchedAt: try row.date("matched_at")
+                date: try row.string("listed_on"), matchedAt: try row.date("matched_at"), withdrawnAt: try row.optionalDate("withdrawn_at")
             )
         }
     }

@@ -98,6 +98,25 @@ public struct FraudFeedService: Sendable {
         }
     }
 
+    /// An operator takes a user's entry out of this instance's feed (listed in error, a court's
+    /// order...): partners drop it at their next pull and mark their matches on it withdrawn. The
+    /// entry is kept, with when and why, so that the hourly job never lists it again; audited.
+    @discardableResult
+    public func withdraw(user: UserID, reason raw: String) async throws -> String {
+        let reason = raw.trimmingWhitespace()
+        guard (3...500).contains(reason.codePointCount) else {
+            throw ValidationError(field: "reason", "Say why the entry is withdrawn (3 to 500 characters).")
+        }
+        let now = clock.now()
+        return try await store.write { repositories in
+            guard let entry = try await repositories.fraudFeed.withdraw(user: user, reason: reason, at: now) else {
+                throw NotFoundError(entity: "fraud-feed entry for user", id: user.rawValue)
+            }
+            try await AuditService.record("fraud-feed.withdraw", subject: user.rawValue, detail: "\(entry): \(reason)", actor: "operator", in: repositories, now: now)
+            return entry
+        }
+    }
+
     /// The feed as served: the entries, signed.
     public struct SignedFeed: Sendable {
         public let feed: FraudFeed
@@ -171,10 +190,16 @@ public struct FraudFeedService: Sendable {
         let now = clock.now()
         let verified = feeds
         try await hashUsers(keyID: keyID)
-        let matches = try await store.write { repositories in
-            for (partner, feed) in verified { try await repositories.fraudFeed.receive(feed.entries, from: partner.name, at: now) }
-            return try await repositories.fraudFeed.recordMatches(keyID: keyID, at: now)
+        let (matches, withdrawn) = try await store.write { repositories in
+            var withdrawn = 0
+            for (partner, feed) in verified {
+                // Only a feed that verified can withdraw anything: an unreachable partner withdraws nothing.
+                withdrawn += try await repositories.fraudFeed.withdrawMatches(partner: partner.name, keeping: feed.entries.map(\.id), at: now)
+                try await repositories.fraudFeed.receive(feed.entries, from: partner.name, at: now)
+            }
+            return (try await repositories.fraudFeed.recordMatches(keyID: keyID, at: now), withdrawn)
         }
+        if withdrawn > 0 { logger.notice("partners withdrew fraud-feed entries that had matched users here", metadata: ["matches": "\(withdrawn)"]) }
         for match in matches {
             logger.warning("a user matches a partner's fraud feed", metadata: [
                 "partner": "\(match.partner)", "user": "\(match.userID)", "matched": "\(match.kinds.map(\.rawValue).joined(separator: ","))",

@@ -23,7 +23,7 @@ extension FiduciaAPIHandler {
         return .ok(.init(body: .json(.init(items: matches.map {
             .init(
                 partner: $0.partner, entryId: $0.entryID, userId: $0.userID.rawValue, matched: $0.kinds.compactMap { .init(rawValue: $0.rawValue) },
-                reason: $0.reason, date: $0.date, matchedAt: $0.matchedAt
+                reason: $0.reason, date: $0.date, matchedAt: $0.matchedAt, withdrawnAt: $0.withdrawnAt
             )
         }))))
     }

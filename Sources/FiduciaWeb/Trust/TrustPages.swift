@@ -286,7 +286,7 @@ struct TrustPages: Sendable {
 
     struct AlertsView: Sendable {
         struct Alert: Sendable { let id, name: String; let riskPercent: Int; let reasons: [String] }
-        struct PartnerMatch: Sendable { let id, name, partner, matched, reason, date, at: String }
+        struct PartnerMatch: Sendable { let id, name, partner, matched, reason, date, at: String; let withdrawn: String? }
         let alerts: [Alert]
         /// Users that partner platforms' fraud feeds name (D6).
         let partnerMatches: [PartnerMatch]
@@ -306,7 +306,8 @@ struct TrustPages: Sendable {
             },
             partnerMatches: matches.map { match in
                 .init(id: match.userID.rawValue, name: users[match.userID]?.displayName ?? match.userID.rawValue, partner: match.partner,
-                      matched: match.kinds.map(\.rawValue).joined(separator: ", "), reason: match.reason, date: match.date, at: PageFormat.dateTime(match.matchedAt))
+                      matched: match.kinds.map(\.rawValue).joined(separator: ", "), reason: match.reason, date: match.date, at: PageFormat.dateTime(match.matchedAt),
+                      withdrawn: match.withdrawnAt.map(PageFormat.dateTime))
             }
         )
         return site.renderer.render("fraud-alerts", page: view, request: request)
