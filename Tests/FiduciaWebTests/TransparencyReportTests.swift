@@ -54,9 +54,15 @@ struct TransparencyReportTests {
                 }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
             }
-            #expect(raced.filter { $0 == .created }.count == 10 && raced.filter { $0 == .tooManyRequests }.count == 15, "\(raced)")
-            let busy = try await web.request(.post, "/v1/feedback", json: #"{"topic":"general","text":"one too many"}"#)
-            #expect(busy.status == .tooManyRequests && busy.problemType == "/problems/feedback-busy")
+            // (A sender refused as busy by a loaded SQLite writer wrote nothing; the rest still keep the cap.)
+            let busy = raced.filter { $0 == .serviceUnavailable }.count
+            #expect(raced.filter { $0 == .created }.count == min(10, 25 - busy), "\(raced)")
+            #expect(raced.filter { $0 == .tooManyRequests }.count == 25 - busy - min(10, 25 - busy), "\(raced)")
+            for n in 0..<(10 - min(10, 25 - busy)) {
+                try #require(try await web.request(.post, "/v1/feedback", json: #"{"topic":"general","text":"place \#(n)"}"#).status == .created)
+            }
+            let full = try await web.request(.post, "/v1/feedback", json: #"{"topic":"general","text":"one too many"}"#)
+            #expect(full.status == .tooManyRequests && full.problemType == "/problems/feedback-busy")
             web.clock.advance(by: 3_600)
             #expect(try await web.request(.post, "/v1/feedback", json: #"{"topic":"general","text":"next hour"}"#).status == .created)
 
