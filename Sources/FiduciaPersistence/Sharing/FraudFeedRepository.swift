@@ -49,9 +49,10 @@ struct SQLFraudFeedRepository: FraudFeedRepository {
     }
 
     func withdrawMatches(partner: String, keeping listed: [String], at now: Date) async throws -> Int {
+        let listed = Set(listed)
         let gone = try await sql.raw("""
             SELECT entry_id FROM fraud_feed_received WHERE partner = \(bind: partner)
-            """).all().map { try $0.string("entry_id") }.filter { !Set(listed).contains($0) }
+            """).all().map { try $0.string("entry_id") }.filter { !listed.contains($0) }
         var withdrawn = 0
         for entry in gone {
             withdrawn += try await sql.raw("""
