@@ -52,6 +52,9 @@ struct ProblemCatalogTests {
         CommunityError.photosOnly, CommunityError.notAboutYourself, CommunityError.tooManyQuestions(perDay: 20), CommunityError.tooManyAnswers(perDay: 50),
         CommunityError.questionNotFound, CommunityError.answerNotFound, CommunityError.experienceNotFound, CommunityError.notYourQuestion,
         CommunityError.ownAnswer, CommunityError.alreadyHidden,
+        DepositWithdrawalError.salesOpen(count: 1), DepositWithdrawalError.claimsOpen(until: Date(timeIntervalSince1970: 0)),
+        DepositWithdrawalError.debtOutstanding(debtMinor: 1, currency: Currency("EUR")!),
+        DepositWithdrawalError.moreThanTheDeposit(depositMinor: 1, currency: Currency("EUR")!), DepositWithdrawalError.nothingToWithdraw,
     ]
 
     @Test func everyErrorCodeIsDocumentedWithItsStatus() {
