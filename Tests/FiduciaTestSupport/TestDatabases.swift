@@ -50,7 +50,11 @@ public enum TestDatabases {
         _ body: (any DatabaseClient, DatabaseLocation) async throws -> Result
     ) async throws -> Result {
         let location = try await create(kind)
-        let database = try await DatabaseConnector.connect(to: location, logger: logger)
+        // The whole suite runs its tests at once, each SQLite database with its own threads, on
+        // machines with two cores: a writer can wait far longer for its turn than any server
+        // should let a request wait. The tests check what happens, not how fast; a server keeps
+        // the 30-second limit (`SQLiteWriterWaitTests` checks the refusal with a short one).
+        let database = try await DatabaseConnector.connect(to: location, sqliteWriterWaitSeconds: 180, logger: logger)
         do {
             if migrate { try await Migrator(database: database).apply(now: Date()) }
             let result = try await body(database, location)

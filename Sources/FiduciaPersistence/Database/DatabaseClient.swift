@@ -60,11 +60,12 @@ extension DatabaseClient {
 public enum DatabaseConnector {
     public static func connect(
         to location: DatabaseLocation,
+        sqliteWriterWaitSeconds: Int = 30,
         logger: Logger
     ) async throws -> any DatabaseClient {
         switch location {
         case .sqlite(let path):
-            try await SQLiteDatabaseClient.open(path: path, logger: logger)
+            try await SQLiteDatabaseClient.open(path: path, writerWaitSeconds: sqliteWriterWaitSeconds, logger: logger)
         case .postgres(let configuration):
             try await PostgresDatabaseClient.connect(configuration, logger: logger)
         }

@@ -24,17 +24,21 @@ public final class SQLiteDatabaseClient: DatabaseClient {
         path: String,
         writer: SQLiteConnection,
         readers: ConnectionPool<SQLiteConnection>,
-        threadPool: NIOThreadPool
+        threadPool: NIOThreadPool,
+        writerWaitSeconds: Int
     ) {
         self.path = path
         self.writerConnection = writer
-        self.writer = SQLiteGroupCommit(connection: writer)
+        self.writer = SQLiteGroupCommit(connection: writer, waitLimitSeconds: writerWaitSeconds)
         self.readers = readers
         self.threadPool = threadPool
     }
 
     /// Opens (and creates, with its folder, if needed) the SQLite file at `path`.
-    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseClient {
+    /// A transaction waits at most `writerWaitSeconds` for its turn on the writer, then fails with
+    /// `DatabaseBusy` (503 `database-busy`) having written nothing: a server sheds load rather
+    /// than queueing requests without end.
+    public static func open(path: String, readerCount: Int = 4, writerWaitSeconds: Int = 30, logger: Logger) async throws -> SQLiteDatabaseClient {
         precondition(readerCount > 0)
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -65,7 +69,8 @@ public final class SQLiteDatabaseClient: DatabaseClient {
                 path: path,
                 writer: writer,
                 readers: ConnectionPool(readers),
-                threadPool: threadPool
+                threadPool: threadPool,
+                writerWaitSeconds: writerWaitSeconds
             )
         } catch {
             for connection in opened { try? await connection.close() }
