@@ -1,4 +1,5 @@
 import ArgumentParser
+import FiduciaDomain
 
 /// `fiducia`: the one executable, with a subcommand per task.
 public struct FiduciaCommand: AsyncParsableCommand {
@@ -17,7 +18,20 @@ public struct FiduciaCommand: AsyncParsableCommand {
 
 extension FiduciaCommand {
     /// Parses the process's arguments and runs the chosen command (the executable's whole body).
+    /// A domain error a command lets through (a refused reason, an unknown administrator) is
+    /// shown as what it is, its sentence, with the usage exit code: once, here, for every command.
     public static func start() async {
-        await main()
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as any DomainError {
+            exit(withError: ArgumentParser.ValidationError(error.detail))
+        } catch {
+            exit(withError: error)
+        }
     }
 }

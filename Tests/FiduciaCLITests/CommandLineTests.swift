@@ -15,8 +15,8 @@ struct CommandLineTests {
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/fiducia").standardizedFileURL
     }
 
-    /// Runs `fiducia` with `arguments`; returns its exit code and standard output.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `fiducia` with `arguments`; returns its exit code, standard output and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -25,11 +25,16 @@ struct CommandLineTests {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // Standard error goes to a file, so that a command's progress can never fill a pipe nobody reads.
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("fiducia-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let errors = (try? Data(contentsOf: errorFile)) ?? Data()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
 
     static func temporaryDirectory() throws -> URL {
@@ -73,7 +78,8 @@ struct CommandLineTests {
         #expect(try Self.run(["admin", "create"] + keys + ["--email", "ops@example.com", "--password", "correct horse battery"]).status == 0)
         #expect(try Self.run(["incident", "status"] + keys).status == 3)
         // Only an administrator account may be named; nothing is switched otherwise.
-        #expect(try Self.run(["incident", "start"] + keys + ["--reason", "Stolen staff password", "--admin", "nobody@example.com"]).status != 0)
+        let nobody = try Self.run(["incident", "start"] + keys + ["--reason", "Stolen staff password", "--admin", "nobody@example.com"])
+        #expect(nobody.status == 64 && nobody.errors.contains("No administrator account has the e-mail address nobody@example.com."), "\(nobody.errors)")
         #expect(try Self.run(["incident", "status"] + keys).status == 3)
         let started = try Self.run(["incident", "start"] + keys + ["--reason", "Stolen staff password", "--admin", "OPS@example.com"])
         #expect(started.status == 0 && started.output.contains("incident mode ON"), "\(started.output)")

@@ -35,14 +35,10 @@ struct Admin: AsyncParsableCommand {
                 throw ValidationError("No password given: use --password, $FIDUCIA_ADMIN_PASSWORD or standard input.")
             }
             let logger = Logger(label: "fiducia.admin")
-            do {
-                let (user, created) = try await Runtime.withServices(configuration, logger: logger) { services in
-                    try await services.accounts.ensureAdministrator(email: email, password: password, displayName: name)
-                }
-                say(created ? "Created administrator \(user.email) (\(user.id))." : "\(user.email) (\(user.id)) is now an administrator; password updated.")
-            } catch let error as FiduciaDomain.ValidationError {
-                throw ValidationError(error.detail)
+            let (user, created) = try await Runtime.withServices(configuration, logger: logger) { services in
+                try await services.accounts.ensureAdministrator(email: email, password: password, displayName: name)
             }
+            say(created ? "Created administrator \(user.email) (\(user.id))." : "\(user.email) (\(user.id)) is now an administrator; password updated.")
         }
     }
 }

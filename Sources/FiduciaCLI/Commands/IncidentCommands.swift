@@ -28,15 +28,11 @@ struct StartIncident: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.resolve(defaultLogLevel: .warning)
         let (reason, admin) = (reason, admin)
-        do {
-            let (incident, ended) = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.incident")) { services in
-                try await services.incidents.startFromCommandLine(reason: reason, administratorEmail: admin)
-            }
-            say("incident mode ON (\(incident.id)): payouts and new orders refused, \(ended) sessions ended, banner: \(incident.reason)")
-            say("switch it off with `fiducia incident end --admin \(admin)`")
-        } catch let error as any DomainError {
-            throw ArgumentParser.ValidationError(error.detail)
+        let (incident, ended) = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.incident")) { services in
+            try await services.incidents.startFromCommandLine(reason: reason, administratorEmail: admin)
         }
+        say("incident mode ON (\(incident.id)): payouts and new orders refused, \(ended) sessions ended, banner: \(incident.reason)")
+        say("switch it off with `fiducia incident end --admin \(admin)`")
     }
 }
 
@@ -49,14 +45,10 @@ struct EndIncident: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.resolve(defaultLogLevel: .warning)
         let admin = admin
-        do {
-            let incident = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.incident")) { services in
-                try await services.incidents.endFromCommandLine(administratorEmail: admin)
-            }
-            say("incident mode OFF (\(incident.id), on since \(ISO8601DateFormatter().string(from: incident.startedAt))): payouts and new orders resume")
-        } catch let error as any DomainError {
-            throw ArgumentParser.ValidationError(error.detail)
+        let incident = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.incident")) { services in
+            try await services.incidents.endFromCommandLine(administratorEmail: admin)
         }
+        say("incident mode OFF (\(incident.id), on since \(ISO8601DateFormatter().string(from: incident.startedAt))): payouts and new orders resume")
     }
 }
 

@@ -67,11 +67,7 @@ struct LedgerCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
             let entries = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.ledger")) { services in
-                do {
-                    return try await services.ledger.statement(of: UserID(user), month: month)
-                } catch let error as FiduciaDomain.ValidationError {
-                    throw ValidationError(error.detail)
-                }
+                try await services.ledger.statement(of: UserID(user), month: month)
             }
             say("statement of \(user) for \(month): \(entries.count) line(s)")
             say(["time (UTC)", "account", "purpose", "change", "balance", "reference"].joined(separator: "\t"))
@@ -118,8 +114,6 @@ struct LedgerCommand: AsyncParsableCommand {
             } catch LedgerError.duplicateReference {
                 say("the top-up \(reference) was already recorded; nothing added")
                 return
-            } catch let error as any DomainError {
-                throw ValidationError(error.detail)
             }
             say("added \(Money.format(amount, parsed)) to the guarantee fund (reference \(reference))")
         }
@@ -145,12 +139,8 @@ struct Billing: AsyncParsableCommand {
         func run() async throws {
             let configuration = try options.resolve(defaultLogLevel: .warning)
             let run = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.billing")) { services in
-                do {
-                    return try await services.payments.closeMonth(month) { index, count, statement in
-                        progress("[\(index)/\(count)] \(statement.buyerID) \(statement.month) \(Money.format(statement.totalMinor, statement.currency))")
-                    }
-                } catch let error as any DomainError {
-                    throw ValidationError(error.detail)
+                try await services.payments.closeMonth(month) { index, count, statement in
+                    progress("[\(index)/\(count)] \(statement.buyerID) \(statement.month) \(Money.format(statement.totalMinor, statement.currency))")
                 }
             }
             for statement in run.paid {

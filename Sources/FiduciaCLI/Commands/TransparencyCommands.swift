@@ -229,14 +229,10 @@ struct WithdrawFraudFeedEntry: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.resolve(defaultLogLevel: .warning)
         let (user, reason) = (user, reason)
-        do {
-            let entry = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.fraud-feed")) { services in
-                try await services.fraudFeed.withdraw(user: UserID(user), reason: reason)
-            }
-            say("withdrew \(entry): partners drop it at their next pull")
-        } catch let error as any DomainError {
-            throw ArgumentParser.ValidationError(error.detail)
+        let entry = try await Runtime.withServices(configuration, migrate: false, logger: Logger(label: "fiducia.fraud-feed")) { services in
+            try await services.fraudFeed.withdraw(user: UserID(user), reason: reason)
         }
+        say("withdrew \(entry): partners drop it at their next pull")
     }
 }
 

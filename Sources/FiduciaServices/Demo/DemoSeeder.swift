@@ -84,7 +84,7 @@ public struct DemoSeeder: Sendable {
             let (events, _) = try await services.audit.verify()
             created.append("audit log: \(events) privileged actions (rulings, penalties, staff decisions, verifications, role grants), each chained to the one before (/v1/audit-events as admin; its signed head for anyone at /v1/audit-head; `fiducia audit verify`)")
             created.append(services.settings.fraudFeed.key == nil
-                ? "fraud feed: off here; with FIDUCIA_FRAUD_FEED_KEY and FIDUCIA_FRAUD_FEED_PARTNERS set, accounts banned for good are shared as keyed hashes in a signed feed (/v1/fraud-feed) and partners' feeds raise alerts (/moderation/fraud-alerts); `fiducia fraud-feed pull` tries it"
+                ? "fraud feed: off here; with FIDUCIA_FRAUD_FEED_KEY and FIDUCIA_FRAUD_FEED_PARTNERS set, accounts banned for good are shared as keyed hashes in a signed feed (/v1/fraud-feed) and partners' feeds raise alerts (/moderation/fraud-alerts); `fiducia fraud-feed pull` tries it, `fiducia fraud-feed withdraw` takes back an entry listed in error"
                 : "fraud feed: on; /v1/fraud-feed is this instance's signed feed, and matches with partners' feeds appear in /moderation/fraud-alerts")
             created.append("your data: /privacy shows each person the privacy notice they accepted, what Fiducia holds about them, a ZIP of all of it, and account deletion (GET /v1/me/data-export, DELETE /v1/users/me)")
         }
